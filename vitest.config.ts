@@ -1,13 +1,30 @@
 import { defineConfig } from 'vitest/config';
 
+// Two projects: `unit` (pure code, no database: jq, DSL, engine, CTK) starts instantly;
+// `integration` gets a real Postgres from test/support/global-setup.ts (DATABASE_URL,
+// testcontainers, or a throwaway local cluster) and a cloned database per file.
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    exclude: ['test/chaos/**/*.long.test.ts', 'node_modules/**'],
-    globalSetup: ['test/support/global-setup.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
-    pool: 'forks',
     reporters: ['default', './test/support/count-reporter.ts'],
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts', 'test/ctk/**/*.test.ts'],
+          testTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts', 'test/chaos/**/*.test.ts', 'test/runtime/**/*.test.ts'],
+          exclude: ['test/chaos/**/*.long.test.ts'],
+          globalSetup: ['test/support/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          pool: 'forks',
+        },
+      },
+    ],
   },
 });
