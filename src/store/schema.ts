@@ -1,0 +1,196 @@
+/**
+ * Weir's tables (schema `weir`), the source drizzle-kit generates migrations from
+ * (`npm run db:generate`). Hot-path statements live in `queries/` as plain SQL; this file owns
+ * the shape. Every timestamp that drives durable behaviour is written from `weir.now()`.
+ */
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgSchema,
+  primaryKey,
+  smallint,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+export const weir = pgSchema('weir');
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+const now = sql`weir.now()`;
+
+export const workflows = weir.table(
+  'workflows',
+  {
+    namespace: text('namespace').notNull(),
+    name: text('name').notNull(),
+    version: text('version').notNull(),
+    document: jsonb('document').notNull(),
+    /** The document as registered (YAML or JSON text), shown back to users. */
+    source: text('source'),
+    digest: text('digest').notNull(),
+    queue: text('queue').notNull().default('weir_default'),
+    createdAt: ts('created_at').notNull().default(now),
+  },
+  (t) => [primaryKey({ columns: [t.namespace, t.name, t.version] })],
+);
+
+export const instanceStatuses = ['pending', 'running', 'waiting', 'suspended', 'completed', 'faulted', 'cancelled'] as const;
+
+export const instances = weir.table(
+  'instances',
+  {
+    id: uuid('id').primaryKey(),
+    namespace: text('namespace').notNull(),
+    workflowName: text('workflow_name').notNull(),
+    workflowVersion: text('workflow_version').notNull(),
+    status: text('status', { enum: instanceStatuses }).notNull().default('pending'),
+    input: jsonb('input'),
+    output: jsonb('output'),
+    error: jsonb('error'),
+    state: jsonb('state'),
+    version: integer('version').notNull().default(0),
+    parentId: uuid('parent_id'),
+    correlation: jsonb('correlation'),
+    idempotencyKey: text('idempotency_key'),
+    queue: text('queue').notNull().default('weir_default'),
+    createdAt: ts('created_at').notNull().default(now),
+    updatedAt: ts('updated_at').notNull().default(now),
+    startedAt: ts('started_at'),
+    endedAt: ts('ended_at'),
+  },
+  (t) => [
+    index('instances_ns_wf_created_idx').on(t.namespace, t.workflowName, t.createdAt),
+    index('instances_status_created_idx').on(t.status, t.createdAt),
+    index('instances_parent_idx').on(t.parentId).where(sql`${t.parentId} IS NOT NULL`),
+    uniqueIndex('instances_idempotency_idx')
+      .on(t.namespace, t.workflowName, t.idempotencyKey)
+      .where(sql`${t.idempotencyKey} IS NOT NULL`),
+    index('instances_ended_idx').on(t.endedAt).where(sql`${t.endedAt} IS NOT NULL`),
+  ],
+);
+
+export const history = weir.table(
+  'history',
+  {
+    instanceId: uuid('instance_id').notNull(),
+    seq: integer('seq').notNull(),
+    at: ts('at').notNull().default(now),
+    kind: text('kind').notNull(),
+    taskRef: text('task_ref'),
+    data: jsonb('data'),
+  },
+  (t) => [primaryKey({ columns: [t.instanceId, t.seq] })],
+);
+
+export const timers = weir.table(
+  'timers',
+  {
+    id: text('id').notNull(),
+    instanceId: uuid('instance_id').notNull(),
+    queue: text('queue').notNull().default('weir_default'),
+    dueAt: ts('due_at').notNull(),
+    message: jsonb('message').notNull(),
+    createdAt: ts('created_at').notNull().default(now),
+  },
+  (t) => [primaryKey({ columns: [t.instanceId, t.id] }), index('timers_due_idx').on(t.dueAt)],
+);
+
+export const subscriptions = weir.table(
+  'subscriptions',
+  {
+    id: text('id').notNull(),
+    instanceId: uuid('instance_id').notNull(),
+    taskRef: text('task_ref').notNull(),
+    filters: jsonb('filters').notNull(),
+    correlation: jsonb('correlation'),
+    expiresAt: ts('expires_at'),
+    createdAt: ts('created_at').notNull().default(now),
+  },
+  (t) => [primaryKey({ columns: [t.instanceId, t.id] }), index('subscriptions_expires_idx').on(t.expiresAt)],
+);
+
+export const events = weir.table(
+  'events',
+  {
+    id: text('id').notNull(),
+    source: text('source').notNull(),
+    type: text('type').notNull(),
+    subject: text('subject'),
+    time: ts('time'),
+    data: jsonb('data'),
+    /** The whole CloudEvent (extensions included) as received. */
+    event: jsonb('event').notNull(),
+    receivedAt: ts('received_at').notNull().default(now),
+  },
+  (t) => [
+    primaryKey({ columns: [t.source, t.id] }),
+    index('events_type_received_idx').on(t.type, t.receivedAt),
+    index('events_received_idx').on(t.receivedAt),
+  ],
+);
+
+export const schedules = weir.table(
+  'schedules',
+  {
+    id: text('id').primaryKey(),
+    namespace: text('namespace').notNull(),
+    workflowName: text('workflow_name').notNull(),
+    workflowVersion: text('workflow_version').notNull(),
+    kind: text('kind', { enum: ['cron', 'every', 'after', 'on'] }).notNull(),
+    spec: jsonb('spec').notNull(),
+    timezone: text('timezone').notNull().default('UTC'),
+    nextRunAt: ts('next_run_at'),
+    lastRunAt: ts('last_run_at'),
+    enabled: boolean('enabled').notNull().default(true),
+    createdAt: ts('created_at').notNull().default(now),
+  },
+  (t) => [index('schedules_due_idx').on(t.nextRunAt).where(sql`${t.enabled}`)],
+);
+
+export const replicas = weir.table('replicas', {
+  id: uuid('id').primaryKey(),
+  startedAt: ts('started_at').notNull().default(now),
+  heartbeatAt: ts('heartbeat_at').notNull().default(now),
+  poolLimit: smallint('pool_limit').notNull(),
+  roles: text('roles').notNull().default('serve'),
+  host: text('host'),
+});
+
+export const idempotency = weir.table(
+  'idempotency',
+  {
+    key: text('key').notNull(),
+    scope: text('scope').notNull(),
+    requestDigest: text('request_digest').notNull(),
+    status: smallint('status'),
+    response: jsonb('response'),
+    lockedUntil: ts('locked_until'),
+    expiresAt: ts('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.scope, t.key] }), index('idempotency_expires_idx').on(t.expiresAt)],
+);
+
+export const apiKeys = weir.table('api_keys', {
+  id: uuid('id').primaryKey(),
+  /** SHA-256 of the key; the key itself is shown once and never stored. */
+  hash: text('hash').notNull().unique(),
+  prefix: text('prefix').notNull(),
+  namespaces: text('namespaces').array().notNull(),
+  role: text('role', { enum: ['admin', 'write', 'read'] }).notNull(),
+  name: text('name'),
+  createdAt: ts('created_at').notNull().default(now),
+  revokedAt: ts('revoked_at'),
+  lastUsedAt: ts('last_used_at'),
+});
+
+/** Monotonic counters keyed by name (e.g. stale messages dropped), cheap to read for metrics. */
+export const counters = weir.table('counters', {
+  name: text('name').primaryKey(),
+  value: bigint('value', { mode: 'number' }).notNull().default(0),
+});
