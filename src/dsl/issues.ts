@@ -1,0 +1,75 @@
+/** Turns zod issues into `ValidationIssue`s: a JSON pointer, a sentence for a person, a stable code. */
+import type { z } from 'zod';
+import type { ValidationIssue } from './model.ts';
+import { joinPointer, resolvePointer, toPointer } from './pointer.ts';
+import { describeValue, isPlainObject } from './schema/helpers.ts';
+
+const typeNames: Record<string, string> = {
+  string: 'a string',
+  number: 'a number',
+  int: 'an integer',
+  boolean: 'a boolean (true or false)',
+  object: 'an object',
+  array: 'a list',
+  record: 'an object',
+};
+
+export function fromZodIssues(doc: unknown, issues: ReadonlyArray<z.core.$ZodIssue>): ValidationIssue[] {
+  const out: ValidationIssue[] = [];
+  for (const issue of issues) out.push(...fromZodIssue(doc, issue));
+  return out;
+}
+
+function fromZodIssue(doc: unknown, issue: z.core.$ZodIssue): ValidationIssue[] {
+  const pointer = toPointer(issue.path);
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return issue.keys.map((key) => ({ pointer: joinPointer(pointer, key), code: 'unknown_property', message: `unknown property '${key}'${hint(doc, pointer, key)}` }));
+    case 'invalid_type': {
+      const parentPath = issue.path.slice(0, -1);
+      const last = issue.path[issue.path.length - 1];
+      const parent = resolvePointer(doc, toPointer(parentPath));
+      if (last !== undefined && isPlainObject(parent) && !Object.hasOwn(parent, String(last))) {
+        return [{ pointer, code: 'required', message: `missing required property '${String(last)}'` }];
+      }
+      const expected = typeNames[issue.expected] ?? issue.expected;
+      return [{ pointer, code: 'invalid_type', message: `expected ${expected}, got ${describeValue(resolvePointer(doc, pointer))}` }];
+    }
+    case 'invalid_value': {
+      const values = issue.values.map((v) => (typeof v === 'string' ? `'${v}'` : String(v)));
+      const got = resolvePointer(doc, pointer);
+      const message = issue.message && !issue.message.startsWith('Invalid') ? issue.message : `expected ${values.length === 1 ? values[0] : `one of ${values.join(', ')}`}`;
+      return [{ pointer, code: 'invalid_value', message: `${message}, got ${typeof got === 'string' ? `'${got}'` : describeValue(got)}` }];
+    }
+    case 'custom': {
+      const code = (issue.params as { weir?: string } | undefined)?.weir ?? 'invalid_value';
+      return [{ pointer, code, message: issue.message }];
+    }
+    case 'invalid_format':
+      return [{ pointer, code: 'invalid_format', message: issue.message }];
+    case 'too_small':
+    case 'too_big':
+      return [{ pointer, code: 'invalid_value', message: issue.message }];
+    default:
+      return [{ pointer, code: issue.code, message: issue.message }];
+  }
+}
+
+// Common slips, named: a person who wrote `ouput` wants to hear "did you mean 'output'?".
+const known = ['if', 'input', 'output', 'export', 'timeout', 'then', 'metadata', 'with', 'document', 'use', 'do', 'schedule', 'evaluate'];
+
+function hint(_doc: unknown, _parent: string, key: string): string {
+  const near = known.find((k) => k !== key && distance(k, key) <= Math.max(1, Math.floor(k.length / 4)));
+  return near ? ` (did you mean '${near}'?)` : '';
+}
+
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+  }
+  return d[a.length]![b.length]!;
+}

@@ -1,0 +1,146 @@
+/**
+ * Text → JSON value. YAML is read as YAML 1.2 with the core schema (so `on:`, `yes`, `no` stay
+ * strings, as the DSL's JSON schema expects), duplicate keys are errors (the second would silently
+ * win otherwise), alias expansion is bounded (a "billion laughs" document is refused instead of
+ * exhausting memory), and the text size is capped.
+ */
+import { isMap, isScalar, isSeq, LineCounter, parseDocument as parseYaml } from 'yaml';
+import type { Document as YamlDocument, Node as YamlNode } from 'yaml';
+import type { ValidationIssue } from './model.ts';
+import { parsePointer, toPointer } from './pointer.ts';
+
+export type SourcePosition = { line: number; column: number };
+
+export type ParseResult =
+  | {
+      ok: true;
+      /** The document as plain JSON data. */
+      value: unknown;
+      /** 1-based line/column of the node at a JSON pointer (or of its nearest existing ancestor). */
+      locate(pointer: string): SourcePosition | undefined;
+    }
+  | { ok: false; errors: ValidationIssue[] };
+
+export type ParseOptions = {
+  /** Largest accepted text, in UTF-8 bytes. Default 1 MiB. */
+  maxBytes?: number;
+  /** Most alias (`*name`) expansions allowed. Default 100 (the `yaml` package's own default). */
+  maxAliasCount?: number;
+};
+
+export const DEFAULT_MAX_BYTES = 1024 * 1024;
+
+/**
+ * Parses a workflow document. `format` defaults to JSON when the text starts with `{`, YAML otherwise.
+ *
+ * @example
+ * const r = parseDocument('document: { dsl: 1.0.3 }\ndo: []');
+ * if (!r.ok) console.log(r.errors[0].line, r.errors[0].message);
+ */
+export function parseDocument(text: string, format?: 'yaml' | 'json', options: ParseOptions = {}): ParseResult {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  // UTF-8 is at most 3 bytes per UTF-16 unit: skip encoding when the text is clearly small enough.
+  const bytes = text.length * 3 <= maxBytes ? text.length : new TextEncoder().encode(text).length;
+  if (bytes > maxBytes) {
+    return fail(`document is ${bytes} bytes; the limit is ${maxBytes} bytes`, 'too_large');
+  }
+  const kind = format ?? (/^\s*\{/.test(text) ? 'json' : 'yaml');
+  if (kind === 'json') {
+    try {
+      JSON.parse(text);
+    } catch (e) {
+      return fail(`invalid JSON: ${(e as Error).message}`, 'syntax', jsonPosition(text, (e as Error).message));
+    }
+  }
+  // JSON text is read through the YAML parser too, for duplicate-key detection and source positions.
+  const lineCounter = new LineCounter();
+  const doc = parseYaml(text, { version: '1.2', schema: 'core', uniqueKeys: true, lineCounter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      errors: doc.errors.map((e) => {
+        const pos = e.linePos?.[0];
+        const what = e.code === 'DUPLICATE_KEY' ? 'duplicate key' : `invalid ${kind === 'json' ? 'JSON' : 'YAML'}`;
+        return { pointer: '', code: e.code === 'DUPLICATE_KEY' ? 'duplicate_key' : 'syntax', message: `${what}: ${firstLine(e.message)}`, ...(pos ? { line: pos.line, column: pos.col } : {}) };
+      }),
+    };
+  }
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: options.maxAliasCount ?? 100 });
+  } catch (e) {
+    const message = (e as Error).message;
+    const code = /alias/i.test(message) && /excessive|count/i.test(message) ? 'too_many_aliases' : 'syntax';
+    return fail(`invalid YAML: ${firstLine(message)}`, code);
+  }
+  const nonJson = findNonJson(value, []);
+  if (nonJson) {
+    const pointer = toPointer(nonJson);
+    const pos = locateIn(doc, lineCounter, pointer);
+    return { ok: false, errors: [{ pointer, code: 'not_json', message: 'value is not representable in JSON (NaN or infinity)', ...pos }] };
+  }
+  return { ok: true, value, locate: (pointer) => locateIn(doc, lineCounter, pointer) };
+}
+
+function fail(message: string, code: string, pos?: SourcePosition): ParseResult {
+  return { ok: false, errors: [{ pointer: '', code, message, ...pos }] };
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0]!.trim();
+}
+
+/** V8 and JavaScriptCore report "position N" or "line L column C"; turn either into a position. */
+function jsonPosition(text: string, message: string): SourcePosition | undefined {
+  const lc = /line (\d+) column (\d+)/.exec(message);
+  if (lc) return { line: Number(lc[1]), column: Number(lc[2]) };
+  const p = /position (\d+)/.exec(message);
+  if (!p) return undefined;
+  const before = text.slice(0, Number(p[1]));
+  const lines = before.split('\n');
+  return { line: lines.length, column: lines[lines.length - 1]!.length + 1 };
+}
+
+function findNonJson(value: unknown, path: Array<string | number>): Array<string | number> | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : path;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findNonJson(value[i], [...path, i]);
+      if (found) return found;
+    }
+  } else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      const found = findNonJson(v, [...path, k]);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+function locateIn(doc: YamlDocument, lineCounter: LineCounter, pointer: string): SourcePosition | undefined {
+  let node: YamlNode | null | undefined = doc.contents as YamlNode | null;
+  let best = node?.range?.[0];
+  let tokens: string[];
+  try {
+    tokens = parsePointer(pointer);
+  } catch {
+    return undefined;
+  }
+  for (const token of tokens) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === token);
+      if (!pair) break;
+      const key = pair.key as YamlNode | null;
+      node = pair.value as YamlNode | null;
+      best = node?.range?.[0] ?? key?.range?.[0] ?? best;
+    } else if (isSeq(node)) {
+      const item = node.items[Number(token)] as YamlNode | undefined;
+      if (!/^\d+$/.test(token) || !item) break;
+      node = item;
+      best = node.range?.[0] ?? best;
+    } else break;
+  }
+  if (best === undefined) return undefined;
+  const { line, col } = lineCounter.linePos(best);
+  return { line, column: col };
+}
