@@ -87,13 +87,13 @@ export async function startStub(): Promise<Stub> {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const recorded = await record(req);
     requests.push(recorded);
-    const routes = [...extra, ...builtinRoutes(origin)];
-    const route = routes.find((r) => r.host === recorded.host && (r.method === '*' || r.method === recorded.method) && pathMatches(r.path, recorded.path));
-    const answer = route
-      ? typeof route.respond === 'function'
-        ? route.respond(recorded)
-        : route.respond
-      : undefined;
+    // The first matching route that answers wins; a handler returning undefined passes the request on.
+    let answer: StubResponse | undefined;
+    for (const r of [...extra, ...builtinRoutes(origin)]) {
+      if (r.host !== recorded.host || (r.method !== '*' && r.method !== recorded.method) || !pathMatches(r.path, recorded.path)) continue;
+      answer = typeof r.respond === 'function' ? r.respond(recorded) : r.respond;
+      if (answer) break;
+    }
     send(res, answer ?? { status: 404, body: { message: `stub: no route for ${recorded.method} ${recorded.host}${recorded.path}` } });
   }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
