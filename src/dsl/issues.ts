@@ -22,16 +22,15 @@ export function fromZodIssues(doc: unknown, issues: ReadonlyArray<z.core.$ZodIss
 
 function fromZodIssue(doc: unknown, issue: z.core.$ZodIssue): ValidationIssue[] {
   const pointer = toPointer(issue.path);
+  const missing = missingProperty(doc, issue.path);
+  if (missing !== undefined && (issue.code === 'invalid_type' || issue.code === 'custom')) {
+    const expected = issue.code === 'custom' ? /^expected (.+?), got /s.exec(issue.message)?.[1] : undefined;
+    return [{ pointer, code: 'required', message: `missing required property '${missing}'${expected ? ` (${expected})` : ''}` }];
+  }
   switch (issue.code) {
     case 'unrecognized_keys':
       return issue.keys.map((key) => ({ pointer: joinPointer(pointer, key), code: 'unknown_property', message: `unknown property '${key}'${hint(doc, pointer, key)}` }));
     case 'invalid_type': {
-      const parentPath = issue.path.slice(0, -1);
-      const last = issue.path[issue.path.length - 1];
-      const parent = resolvePointer(doc, toPointer(parentPath));
-      if (last !== undefined && isPlainObject(parent) && !Object.hasOwn(parent, String(last))) {
-        return [{ pointer, code: 'required', message: `missing required property '${String(last)}'` }];
-      }
       const expected = typeNames[issue.expected] ?? issue.expected;
       return [{ pointer, code: 'invalid_type', message: `expected ${expected}, got ${describeValue(resolvePointer(doc, pointer))}` }];
     }
@@ -53,6 +52,14 @@ function fromZodIssue(doc: unknown, issue: z.core.$ZodIssue): ValidationIssue[] 
     default:
       return [{ pointer, code: issue.code, message: issue.message }];
   }
+}
+
+/** The property name when `path` points at a property its parent object lacks. */
+function missingProperty(doc: unknown, path: ReadonlyArray<PropertyKey>): string | undefined {
+  const last = path[path.length - 1];
+  if (last === undefined || typeof last === 'number') return undefined;
+  const parent = resolvePointer(doc, toPointer(path.slice(0, -1)));
+  return isPlainObject(parent) && !Object.hasOwn(parent, String(last)) ? String(last) : undefined;
 }
 
 // Common slips, named: a person who wrote `ouput` wants to hear "did you mean 'output'?".

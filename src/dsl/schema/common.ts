@@ -21,9 +21,11 @@ import {
 
 // ---- durations, timeouts
 
-const durationInline: z.ZodType<M.DurationInline> = z
-  .strictObject({ days: int.optional(), hours: int.optional(), minutes: int.optional(), seconds: int.optional(), milliseconds: int.optional() })
-  .refine((d) => Object.keys(d).length > 0, { message: 'a duration object needs at least one of days, hours, minutes, seconds, milliseconds' });
+const durationFields = z.strictObject({ days: int.optional(), hours: int.optional(), minutes: int.optional(), seconds: int.optional(), milliseconds: int.optional() });
+const durationInline = custom<M.DurationInline>((v, ctx) => {
+  if (isPlainObject(v) && Object.keys(v).length === 0) addIssue(ctx, 'a duration object needs at least one of days, hours, minutes, seconds, milliseconds', 'invalid_value');
+  else forward(ctx, durationFields, v);
+});
 
 export const duration: z.ZodType<M.Duration> = custom<M.Duration>((v, ctx) => {
   if (typeof v === 'string') {

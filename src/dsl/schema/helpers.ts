@@ -102,8 +102,9 @@ export function namedList<T>(what: string, item: () => z.ZodType, options: { min
     }
     v.forEach((entry, i) => {
       if (!isPlainObject(entry) || Object.keys(entry).length !== 1) {
-        const got = isPlainObject(entry) ? `${Object.keys(entry).length} keys` : describeValue(entry);
-        addIssue(ctx, `expected a single-key map { <${what} name>: {...} }, got ${got}`, 'invalid_type', [i]);
+        const keys = isPlainObject(entry) ? Object.keys(entry) : [];
+        const got = !isPlainObject(entry) ? describeValue(entry) : keys.length === 0 ? 'an empty object' : `${keys.length} keys (${keys.join(', ')})`;
+        addIssue(ctx, `each ${what} in the list must be a single-key map { <${what} name>: {...} }, got ${got}`, 'invalid_type', [i]);
         return;
       }
       const [name] = Object.keys(entry);

@@ -102,9 +102,6 @@ export const callTask = custom<M.CallTask>((v, ctx) => {
     return;
   }
   if (call === 'http' || call === 'openapi') {
-    if (!Object.hasOwn(v as object, 'with')) {
-      addIssue(ctx, `call: ${call} needs 'with' (${call === 'http' ? 'method, endpoint' : 'document, operationId'})`, 'invalid_type', ['with']);
-    }
     forward(ctx, call === 'http' ? callHttpTask : callOpenApiTask, v);
   } else if ((unsupportedCalls as readonly string[]).includes(call)) forward(ctx, callUnsupported, v);
   else forward(ctx, callFunctionTask, v);

@@ -1,0 +1,110 @@
+/**
+ * Weir's validator against the official DSL 1.0.3 JSON schema, on a corpus of real documents (CTK
+ * features, spec examples) and broken variants of each. Every disagreement on validity must be
+ * explained by an entry of ALLOWED below; anything else fails with the document and both verdicts.
+ */
+import { Validator } from '@cfworker/json-schema';
+import type { Schema } from '@cfworker/json-schema';
+import { describe, expect, it } from 'vitest';
+import { parseDocument, validateWorkflow } from '../../../src/dsl/index.ts';
+import type { ValidationIssue } from '../../../src/dsl/index.ts';
+import { loadCorpus, loadOfficialSchema } from './corpus.ts';
+import { mutantsOf } from './mutations.ts';
+
+type Allowance = { code: string; pointer?: RegExp; reason: string };
+
+/**
+ * Deliberate disagreements: the JSON schema accepts the document, Weir rejects it with one of these
+ * (and only these) issues. Each says why.
+ */
+export const ALLOWED: Allowance[] = [
+  { code: 'not_supported', reason: 'call: grpc/asyncapi/a2a/mcp, run: container/script/shell, catalog functions (name@catalog), calendar durations (years/months), evaluate.mode loose — valid DSL that Weir does not run; refused at registration rather than faulting at run time' },
+  { code: 'unknown_property', pointer: /^\/[^/]+$/, reason: 'the JSON schema allows any top-level property; Weir rejects unknown ones (a misspelt `ouput:` would be ignored silently) and accepts `evaluate` from dsl-reference.md' },
+  { code: 'unknown_reference', reason: 'references (call <function>, raise.error, authentication.use, retry, timeout, secrets) must resolve in `use`; the JSON schema cannot express it' },
+  { code: 'unknown_flow_target', reason: '`then` must name a task of the same list; the JSON schema accepts any string' },
+  { code: 'duplicate_task_name', reason: 'task names must be unique within a list (flow targets and pointers would be ambiguous)' },
+  { code: 'duplicate_default_case', reason: 'dsl-reference.md: only one switch case may omit `when`' },
+  { code: 'invalid_variable_name', reason: 'for.each/for.at/catch.as become jq variables and must be identifiers' },
+  { code: 'unsupported_dsl_version', reason: 'Weir runs DSL 1.0.x' },
+];
+
+/** JSON schema rejects, Weir accepts: none allowed. */
+const ALLOWED_LENIENT: Array<{ match: RegExp; reason: string }> = [];
+
+const validator = new Validator(loadOfficialSchema() as Schema, '2020-12', false);
+
+function explained(issue: ValidationIssue): Allowance | undefined {
+  return ALLOWED.find((a) => a.code === issue.code && (!a.pointer || a.pointer.test(issue.pointer)));
+}
+
+type Verdict = { id: string; official: boolean; weir: boolean; disagreement?: string; allowedBy: string[] };
+
+function compare(id: string, doc: unknown): Verdict {
+  const official = validator.validate(doc);
+  const weir = validateWorkflow(doc);
+  const verdict: Verdict = { id, official: official.valid, weir: weir.ok, allowedBy: [] };
+  if (official.valid && !weir.ok) {
+    const unexplained = weir.errors.filter((e) => !explained(e));
+    if (unexplained.length) verdict.disagreement = `official schema accepts; Weir rejects with ${JSON.stringify(unexplained)}`;
+    else verdict.allowedBy = [...new Set(weir.errors.map((e) => explained(e)!.code))];
+  } else if (!official.valid && weir.ok) {
+    const errors = official.errors.filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'anyOf' && e.keyword !== 'allOf' && e.keyword !== '$ref');
+    const first = (errors[errors.length - 1] ?? official.errors[0])!;
+    const summary = `${first.instanceLocation} ${first.keywordLocation}: ${first.error}`;
+    if (!ALLOWED_LENIENT.some((a) => a.match.test(summary))) verdict.disagreement = `official schema rejects (${summary}); Weir accepts`;
+  }
+  return verdict;
+}
+
+const corpus = loadCorpus();
+
+describe('corpus cross-check: Weir validator vs the official JSON schema', () => {
+  const verdicts: Verdict[] = [];
+  const originals = corpus.map((entry) => {
+    const parsed = parseDocument(entry.text);
+    if (!parsed.ok) throw new Error(`${entry.id}: ${JSON.stringify(parsed.errors)}`);
+    return { entry, doc: parsed.value };
+  });
+
+  it('extracts every CTK workflow and the whole-workflow spec examples', () => {
+    expect(corpus.filter((e) => e.origin === 'ctk')).toHaveLength(21);
+    expect(corpus.filter((e) => e.origin === 'spec').length).toBeGreaterThanOrEqual(40);
+  });
+
+  it('the official schema accepts every corpus document (the corpus is sound)', () => {
+    const rejected = originals.filter(({ doc }) => !validator.validate(doc).valid).map(({ entry }) => entry.id);
+    expect(rejected).toEqual([]);
+  });
+
+  it('Weir accepts every CTK document', () => {
+    const rejected = originals
+      .filter(({ entry }) => entry.origin === 'ctk')
+      .map(({ entry, doc }) => ({ id: entry.id, r: validateWorkflow(doc) }))
+      .filter(({ r }) => !r.ok);
+    expect(rejected).toEqual([]);
+  });
+
+  it('agrees on every original document, except allow-listed disagreements', () => {
+    for (const { entry, doc } of originals) verdicts.push(compare(entry.id, doc));
+    expect(verdicts.filter((v) => v.disagreement)).toEqual([]);
+  });
+
+  it('agrees on every broken variant, except allow-listed disagreements', () => {
+    const mutantVerdicts: Verdict[] = [];
+    for (const { entry, doc } of originals) {
+      for (const m of mutantsOf(doc)) mutantVerdicts.push(compare(`${entry.id} [${m.name} @ ${m.pointer || '/'}]`, m.doc));
+    }
+    verdicts.push(...mutantVerdicts);
+    expect(mutantVerdicts.length).toBeGreaterThan(1000);
+    expect(mutantVerdicts.filter((v) => v.disagreement)).toEqual([]);
+  });
+
+  it('every allow-list entry is still needed, or is a rule the corpus does not reach', () => {
+    const used = new Set(verdicts.flatMap((v) => v.allowedBy));
+    // Rules exercised by the corpus must stay exercised: if one stops being hit, the allow-list is stale.
+    for (const code of ['not_supported', 'unknown_property']) expect(used).toContain(code);
+    const agreements = verdicts.filter((v) => !v.disagreement && v.official === v.weir).length;
+    const allowed = verdicts.filter((v) => v.allowedBy.length > 0).length;
+    console.info(`[dsl crosscheck] ${verdicts.length} documents (${corpus.length} originals): ${agreements} agree, ${allowed} allow-listed disagreements (${[...used].join(', ')})`);
+  });
+});

@@ -1,0 +1,107 @@
+/**
+ * Broken variants of a valid workflow document: each mutation breaks one rule (a required field
+ * dropped, a wrong type, an unknown task kind, a bad duration, …) at the root or at a task. Used to
+ * check that Weir and the official JSON schema agree on what is invalid, not only on what is valid.
+ */
+import { walkDocument } from '../../../src/dsl/walk.ts';
+import { parsePointer } from '../../../src/dsl/pointer.ts';
+
+export type Mutant = { name: string; pointer: string; doc: unknown };
+
+type Obj = Record<string, unknown>;
+type TaskMutation = { name: string; applies(task: Obj): boolean; mutate(task: Obj): void };
+
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+const has = (task: Obj, key: string) => Object.hasOwn(task, key);
+const callIs = (call: string) => (t: Obj) => t.call === call;
+
+const rootMutations: Array<{ name: string; mutate(doc: Obj): void }> = [
+  { name: 'drop document.name', mutate: (d) => delete (d.document as Obj).name },
+  { name: 'drop document.dsl', mutate: (d) => delete (d.document as Obj).dsl },
+  { name: 'document.version not semver', mutate: (d) => ((d.document as Obj).version = '1.0') },
+  { name: 'document.namespace with spaces', mutate: (d) => ((d.document as Obj).namespace = 'my namespace') },
+  { name: 'drop do', mutate: (d) => delete d.do },
+  { name: 'do is an object', mutate: (d) => (d.do = { a: { set: { a: 1 } } }) },
+  { name: 'empty task item', mutate: (d) => ((d.do as unknown[])[0] = {}) },
+  { name: 'two tasks in one item', mutate: (d) => ((d.do as unknown[])[0] = { ...((d.do as Obj[])[0] as Obj), extraTask: { set: { a: 1 } } }) },
+  { name: 'workflow timeout with bad duration', mutate: (d) => (d.timeout = { after: 'PT1X' }) },
+  { name: 'unknown top-level property', mutate: (d) => (d.ouput = { as: '.' }) },
+];
+
+const taskMutations: TaskMutation[] = [
+  { name: 'unknown task kind', applies: () => true, mutate: (t) => { for (const k of Object.keys(t)) delete t[k]; t.frobnicate = { x: 1 }; } },
+  { name: 'unknown task property', applies: () => true, mutate: (t) => (t.bogus = 1) },
+  { name: 'if is a number', applies: () => true, mutate: (t) => (t.if = 42) },
+  { name: 'then is a number', applies: () => true, mutate: (t) => (t.then = 42) },
+  { name: 'timeout with bad duration', applies: () => true, mutate: (t) => (t.timeout = { after: 'PT1X' }) },
+  { name: 'timeout with unknown unit', applies: () => true, mutate: (t) => (t.timeout = { after: { weeks: 1 } }) },
+  { name: 'output.as is a number', applies: () => true, mutate: (t) => (t.output = { as: 42 }) },
+  { name: 'input has unknown property', applies: () => true, mutate: (t) => (t.input = { form: '.' }) },
+  // call
+  { name: 'http without endpoint', applies: callIs('http'), mutate: (t) => delete (t.with as Obj).endpoint },
+  { name: 'http endpoint is a number', applies: callIs('http'), mutate: (t) => ((t.with as Obj).endpoint = 42) },
+  { name: 'http endpoint is a relative path', applies: callIs('http'), mutate: (t) => ((t.with as Obj).endpoint = '/pets') },
+  { name: 'http without method', applies: callIs('http'), mutate: (t) => delete (t.with as Obj).method },
+  { name: 'http output format unknown', applies: callIs('http'), mutate: (t) => ((t.with as Obj).output = 'text') },
+  { name: 'http without with', applies: callIs('http'), mutate: (t) => delete t.with },
+  { name: 'openapi without operationId', applies: callIs('openapi'), mutate: (t) => delete (t.with as Obj).operationId },
+  { name: 'openapi document without endpoint', applies: callIs('openapi'), mutate: (t) => ((t.with as Obj).document = { name: 'x' }) },
+  { name: 'call is a number', applies: (t) => has(t, 'call'), mutate: (t) => (t.call = 7) },
+  // do, emit, for, fork
+  { name: 'do is a string', applies: (t) => has(t, 'do') && !has(t, 'for'), mutate: (t) => (t.do = 'x') },
+  { name: 'emit without event', applies: (t) => has(t, 'emit'), mutate: (t) => (t.emit = {}) },
+  { name: 'emit event without source', applies: (t) => isObj(t.emit) && isObj((t.emit.event as Obj)?.with), mutate: (t) => delete ((t.emit as Obj).event as { with: Obj }).with.source },
+  { name: 'for without in', applies: (t) => isObj(t.for), mutate: (t) => delete (t.for as Obj).in },
+  { name: 'for without do', applies: (t) => isObj(t.for), mutate: (t) => delete t.do },
+  { name: 'fork branches is an object', applies: (t) => isObj(t.fork), mutate: (t) => ((t.fork as Obj).branches = {}) },
+  { name: 'fork compete is a string', applies: (t) => isObj(t.fork), mutate: (t) => ((t.fork as Obj).compete = 'yes') },
+  // listen, raise, run
+  { name: 'listen to empty strategy', applies: (t) => isObj(t.listen), mutate: (t) => ((t.listen as Obj).to = {}) },
+  { name: 'listen read unknown', applies: (t) => isObj(t.listen), mutate: (t) => ((t.listen as Obj).read = 'json') },
+  { name: 'raise error status is a string', applies: (t) => isObj(t.raise) && isObj(t.raise.error), mutate: (t) => (((t.raise as Obj).error as Obj).status = 'bad') },
+  { name: 'raise error without type', applies: (t) => isObj(t.raise) && isObj(t.raise.error), mutate: (t) => delete ((t.raise as Obj).error as Obj).type },
+  { name: 'raise without error', applies: (t) => isObj(t.raise), mutate: (t) => (t.raise = {}) },
+  { name: 'run workflow without name', applies: (t) => isObj(t.run) && isObj(t.run.workflow), mutate: (t) => delete ((t.run as Obj).workflow as Obj).name },
+  { name: 'run unknown process', applies: (t) => isObj(t.run), mutate: (t) => (t.run = { lambda: {} }) },
+  // set, switch, try, wait
+  { name: 'set is a list', applies: (t) => has(t, 'set'), mutate: (t) => (t.set = [1]) },
+  { name: 'set is empty', applies: (t) => has(t, 'set'), mutate: (t) => (t.set = {}) },
+  { name: 'switch is empty', applies: (t) => Array.isArray(t.switch), mutate: (t) => (t.switch = []) },
+  { name: 'switch case without then', applies: (t) => Array.isArray(t.switch), mutate: (t) => { const c = (t.switch as Obj[])[0]!; delete (Object.values(c)[0] as Obj).then; } },
+  { name: 'try without catch', applies: (t) => has(t, 'try'), mutate: (t) => delete t.catch },
+  { name: 'catch retry is a number', applies: (t) => isObj(t.catch), mutate: (t) => ((t.catch as Obj).retry = 42) },
+  { name: 'wait is not a duration', applies: (t) => has(t, 'wait'), mutate: (t) => (t.wait = 'soon') },
+  { name: 'wait with fractional seconds object', applies: (t) => has(t, 'wait'), mutate: (t) => (t.wait = { seconds: 1.5 }) },
+];
+
+/** Every applicable mutation of `doc` (which should be a valid workflow), one rule broken each. */
+export function mutantsOf(doc: unknown): Mutant[] {
+  const out: Mutant[] = [];
+  for (const m of rootMutations) {
+    const copy = structuredClone(doc) as Obj;
+    try {
+      m.mutate(copy);
+    } catch {
+      continue;
+    }
+    out.push({ name: m.name, pointer: '', doc: copy });
+  }
+  const pointers: string[] = [];
+  walkDocument(doc, { task: ({ pointer }) => pointers.push(pointer) });
+  for (const pointer of pointers) {
+    const original = at(doc, pointer);
+    for (const m of taskMutations) {
+      if (!isObj(original) || !m.applies(original)) continue;
+      const copy = structuredClone(doc);
+      m.mutate(at(copy, pointer) as Obj);
+      out.push({ name: m.name, pointer, doc: copy });
+    }
+  }
+  return out;
+}
+
+function at(doc: unknown, pointer: string): unknown {
+  let node = doc as Obj;
+  for (const token of parsePointer(pointer)) node = (Array.isArray(node) ? node[Number(token)] : node[token]) as Obj;
+  return node;
+}
