@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+/**
+ * `weir <command>`: serve | api | dev | migrate | help. Flags map onto the same names as the
+ * environment (`--port 9000` is PORT=9000), so one config schema validates both.
+ */
+import { loadConfig, type Env } from '../config.ts';
+import { WeirError } from '../errors.ts';
+import { exitOnSignals, startNodeProcess } from '../runtime/node.ts';
+import { openStore } from '../store/open.ts';
+import { acquireDataDirLock } from '../runtime/data-dir-lock.ts';
+
+const usage = `weir — durable Serverless Workflow service on Postgres
+
+Usage: weir <command> [flags]
+
+Commands:
+  serve      HTTP API and workflow runner (embedded database when DATABASE_URL is unset)
+  api        HTTP API only
+  dev        serve on the embedded database (ignores DATABASE_URL)
+  migrate    apply database migrations and exit
+  help       this text
+
+Flags (each is also an environment variable):
+  --port N             PORT (default 8080)
+  --host ADDR          WEIR_HOST
+  --data-dir DIR       WEIR_DATA_DIR (embedded database folder, default ./.weir/data)
+  --database-url URL   DATABASE_URL
+`;
+
+const flagToEnv: Record<string, string> = {
+  '--port': 'PORT',
+  '--host': 'WEIR_HOST',
+  '--data-dir': 'WEIR_DATA_DIR',
+  '--database-url': 'DATABASE_URL',
+};
+
+export function parseFlags(args: string[], env: Env): { env: Record<string, string | undefined>; rest: string[] } {
+  const out: Record<string, string | undefined> = { ...env };
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const [flag, inline] = args[i].split('=', 2) as [string, string | undefined];
+    const name = flagToEnv[flag];
+    if (!name) {
+      rest.push(args[i]);
+      continue;
+    }
+    const value = inline ?? args[++i];
+    if (value === undefined) throw new WeirError('config_invalid', `${flag} needs a value`);
+    out[name] = value;
+  }
+  return { env: out, rest };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command = 'help', ...args] = argv;
+  switch (command) {
+    case 'serve':
+    case 'api':
+    case 'dev': {
+      const { env } = parseFlags(args, process.env);
+      if (command === 'dev') delete env.DATABASE_URL;
+      const config = loadConfig(env);
+      const proc = await startNodeProcess({ config, role: command === 'api' ? 'api' : 'serve' });
+      exitOnSignals(proc);
+      return -1; // keep running
+    }
+    case 'migrate': {
+      const { env } = parseFlags(args, process.env);
+      const config = loadConfig(env);
+      const lock = config.database.kind === 'pglite' ? acquireDataDirLock(config.database.dataDir) : undefined;
+      const store = await openStore(config.database, { poolMax: 1, applicationName: 'weir-migrate' });
+      try {
+        const report = await store.migrate();
+        process.stdout.write(
+          report.applied.length ? `applied: ${report.applied.join(', ')}\n` : 'migrations are current\n',
+        );
+      } finally {
+        await store.close();
+        lock?.release();
+      }
+      return 0;
+    }
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(usage);
+      return 0;
+    default:
+      process.stderr.write(`weir: unknown command "${command}"\n\n${usage}`);
+      return 2;
+  }
+}
+
+const isEntry = import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/cli/main.js') || process.argv[1]?.endsWith('/cli/main.ts');
+if (isEntry) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      if (code >= 0) process.exitCode = code;
+    },
+    (error: unknown) => {
+      const message = error instanceof WeirError ? error.message : `unexpected error: ${(error as Error)?.stack ?? error}`;
+      process.stderr.write(`weir: ${message}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,91 @@
+/**
+ * Node entry: opens the store (taking the PGlite data-directory lock when embedded), migrates,
+ * serves the Hono app with @hono/node-server, and drains on SIGTERM/SIGINT within
+ * WEIR_SHUTDOWN_TIMEOUT.
+ */
+import { serve, type ServerType } from '@hono/node-server';
+import { createApp } from '../api/app.ts';
+import type { Config } from '../config.ts';
+import { Lifecycle } from '../lifecycle.ts';
+import { createLogger, type Logger } from '../log.ts';
+import { openStore, type Store } from '../store/open.ts';
+import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.ts';
+
+export interface NodeProcessOptions {
+  config: Config;
+  /** `api`: HTTP only; `worker`: loops only; `serve`: both. */
+  role: 'serve' | 'api' | 'worker';
+  log?: Logger;
+}
+
+export interface RunningProcess {
+  url?: string;
+  store: Store;
+  lifecycle: Lifecycle;
+  stop(reason?: string): Promise<void>;
+}
+
+export async function startNodeProcess(options: NodeProcessOptions): Promise<RunningProcess> {
+  const { config, role } = options;
+  const log = options.log ?? createLogger(config.logLevel, { role });
+  const lifecycle = new Lifecycle();
+  lifecycle.to('starting');
+  let lock: DataDirLock | undefined;
+  if (config.database.kind === 'pglite') lock = acquireDataDirLock(config.database.dataDir);
+  let store: Store;
+  try {
+    store = await openStore(config.database, { poolMax: config.pool.max, applicationName: `weir-${role}` });
+    const report = await store.migrate();
+    if (report.applied.length) log.info('migrations applied', { applied: report.applied });
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+  let server: ServerType | undefined;
+  let url: string | undefined;
+  if (role !== 'worker') {
+    const app = createApp({ config, store, lifecycle, log });
+    await new Promise<void>((resolve) => {
+      server = serve({ fetch: app.fetch, port: config.http.port, hostname: config.http.host }, (info) => {
+        url = `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${info.port}`;
+        resolve();
+      });
+    });
+  }
+  lifecycle.to('running');
+  log.info('weir started', {
+    url,
+    database: config.database.kind === 'pglite' ? `embedded (PGlite) in ${config.database.dataDir}` : 'postgres',
+  });
+
+  let stopping: Promise<void> | undefined;
+  const stop = (reason = 'stop requested') =>
+    (stopping ??= (async () => {
+      log.info('draining', { reason, deadlineMs: config.runner.shutdownTimeoutMs });
+      lifecycle.to('draining');
+      const deadline = new Promise<void>((resolve) => setTimeout(resolve, config.runner.shutdownTimeoutMs).unref());
+      const closeServer = new Promise<void>((resolve) => {
+        if (!server) return resolve();
+        server.close(() => resolve());
+        (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+      });
+      await Promise.race([closeServer, deadline]);
+      await store.close();
+      lock?.release();
+      lifecycle.to('stopped');
+      log.info('stopped');
+    })());
+  return { url, store, lifecycle, stop };
+}
+
+/** Wires SIGTERM/SIGINT to a graceful stop, then exits. */
+export function exitOnSignals(proc: RunningProcess): void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    proc.stop(signal).then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+}

@@ -1,0 +1,60 @@
+/**
+ * Migrations run under one session advisory lock: ten migrators started together against one
+ * empty database — exactly one applies, none fails, and the schema is complete.
+ */
+import { inject, expect, test } from 'vitest';
+import { migrate, migrationsCurrent } from '../../../src/store/migrate.ts';
+import { openPostgres } from '../../../src/store/postgres-js.ts';
+import { migrations, sqlInstalls } from '../../../src/generated/migrations.ts';
+import { withDatabase } from '../../support/pg-cluster.ts';
+
+test('ten concurrent migrators on an empty database: exactly one applies, none fails', async () => {
+  const name = `weir_mig_${Date.now().toString(36)}`;
+  const admin = openPostgres({ url: inject('pgAdminUrl'), max: 1, prepare: false });
+  await admin.sql.unsafe(`CREATE DATABASE ${name}`);
+  const url = withDatabase(inject('pgAdminUrl'), name);
+  const handles = Array.from({ length: 10 }, () => openPostgres({ url, max: 1, prepare: false }));
+  try {
+    const results = await Promise.allSettled(handles.map((h) => migrate(h.sql)));
+    const failures = results.filter((r) => r.status === 'rejected');
+    expect(failures).toEqual([]);
+    const reports = results.map((r) => (r as PromiseFulfilledResult<Awaited<ReturnType<typeof migrate>>>).value);
+    const appliers = reports.filter((r) => r.applied.length > 0);
+    expect(appliers).toHaveLength(1);
+    expect(appliers[0].applied).toHaveLength(sqlInstalls.length + migrations.length);
+    expect(await migrationsCurrent(handles[0].sql)).toBe(true);
+    const tables = await handles[0].sql<{ t: string }>`
+      SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'weir' ORDER BY 1`;
+    expect(tables.map((r) => r.t)).toEqual(
+      expect.arrayContaining(['instances', 'workflows', 'history', 'timers', 'subscriptions', 'events', 'schedules', 'replicas', 'idempotency', 'clock', 'migrations']),
+    );
+    // And again: nothing left to apply.
+    expect((await migrate(handles[0].sql)).applied).toEqual([]);
+  } finally {
+    await Promise.all(handles.map((h) => h.close()));
+    await admin.sql.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.close();
+  }
+});
+
+test('a changed SQL install is re-applied once; unchanged ones are skipped', async () => {
+  const name = `weir_mig2_${Date.now().toString(36)}`;
+  const admin = openPostgres({ url: inject('pgAdminUrl'), max: 1, prepare: false });
+  await admin.sql.unsafe(`CREATE DATABASE ${name}`);
+  const h = openPostgres({ url: withDatabase(inject('pgAdminUrl'), name), max: 1, prepare: false });
+  try {
+    await migrate(h.sql);
+    const changed = sqlInstalls.map((i) =>
+      i.name === '10_clock.sql' ? { ...i, hash: 'changed', sql: `${i.sql}\nCOMMENT ON FUNCTION weir.now() IS 'v2';` } : i,
+    );
+    const report = await migrate(h.sql, { installs: changed });
+    expect(report.applied).toEqual(['sql/10_clock.sql']);
+    const [c] = await h.sql<{ d: string }>`SELECT obj_description('weir.now()'::regprocedure) AS d`;
+    expect(c.d).toBe('v2');
+    expect(await migrationsCurrent(h.sql)).toBe(false); // the bundled hash no longer matches what ran
+  } finally {
+    await h.close();
+    await admin.sql.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.close();
+  }
+});
