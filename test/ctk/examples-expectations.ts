@@ -60,7 +60,14 @@ export interface ExampleCase {
   readonly why: string;
 }
 
-export type ExampleExpectation = { readonly skip: string } | { readonly cases: readonly ExampleCase[] };
+/**
+ * `skip`: not runnable here, with the reason. `unsupported`: Weir deliberately does not run this
+ * (a protocol, process kind or catalog), and the validator must say so (`not_supported`) instead of
+ * accepting the document and failing at run time — checked even though the example is skipped.
+ */
+export type ExampleExpectation =
+  | { readonly skip: string; readonly unsupported?: true }
+  | { readonly cases: readonly ExampleCase[] };
 
 const json = (body: unknown, status = 200) => ({ status, body });
 
@@ -171,8 +178,8 @@ export const expectations: Readonly<Record<string, ExampleExpectation>> = {
       },
     ],
   },
-  'dsl-reference#asyncapi-call/0': { skip: ASYNCAPI_SKIP },
-  'dsl-reference#grpc-call/0': {
+  'dsl-reference#asyncapi-call/0': { unsupported: true, skip: ASYNCAPI_SKIP },
+  'dsl-reference#grpc-call/0': { unsupported: true,
     skip: 'call: grpc needs a gRPC server on localhost:5011 and the proto file file://app/greet.proto; Weir has no gRPC client',
   },
   'dsl-reference#http-call/0': {
@@ -199,10 +206,10 @@ export const expectations: Readonly<Record<string, ExampleExpectation>> = {
       },
     ],
   },
-  'dsl-reference#a2a-call/0': {
+  'dsl-reference#a2a-call/0': { unsupported: true,
     skip: 'call: a2a needs an A2A agent (agent card at example.com, JSON-RPC message/send); Weir has no A2A client',
   },
-  'dsl-reference#mcp-call/0': {
+  'dsl-reference#mcp-call/0': { unsupported: true,
     skip: 'call: mcp with the stdio transport spawns `npx slack-mcp-server@latest` with a Slack token; Weir runs no local processes',
   },
   'dsl-reference#do/0': {
@@ -336,10 +343,10 @@ export const expectations: Readonly<Record<string, ExampleExpectation>> = {
       },
     ],
   },
-  'dsl-reference#run/0': { skip: PROCESS_SKIP },
-  'dsl-reference#container-process/0': { skip: PROCESS_SKIP },
-  'dsl-reference#script-process/0': { skip: PROCESS_SKIP },
-  'dsl-reference#shell-process/0': { skip: PROCESS_SKIP },
+  'dsl-reference#run/0': { unsupported: true, skip: PROCESS_SKIP },
+  'dsl-reference#container-process/0': { unsupported: true, skip: PROCESS_SKIP },
+  'dsl-reference#script-process/0': { unsupported: true, skip: PROCESS_SKIP },
+  'dsl-reference#shell-process/0': { unsupported: true, skip: PROCESS_SKIP },
   'dsl-reference#workflow-process/0': {
     cases: [
       {
@@ -500,8 +507,8 @@ do:
       },
     ],
   },
-  'dsl-reference#catalog/0': {
-    skip: 'calls log:0.5.2 from the public catalog on github.com; the runtime derives raw.githubusercontent.com URLs itself, so the stub cannot stand in by rewriting the document',
+  'dsl-reference#catalog/0': { unsupported: true,
+    skip: 'calls log:0.5.2@global from a function catalog on github.com; Weir does not resolve catalogs (declare the function in use.functions instead)',
   },
   'dsl-reference#extension/0': {
     cases: [
@@ -542,25 +549,25 @@ do:
       },
     ],
   },
-  'dsl-reference#process-result/0': { skip: PROCESS_SKIP },
-  'dsl-reference#asyncapi-server/0': { skip: ASYNCAPI_SKIP },
-  'dsl-reference#asyncapi-outbound-message/0': { skip: ASYNCAPI_SKIP },
-  'dsl-reference#asyncapi-subscription/0': { skip: ASYNCAPI_SKIP },
-  'dsl-reference#asyncapi-subscription-lifetime/0': { skip: ASYNCAPI_SKIP },
-  'dsl-reference#subscription-iterator/0': { skip: ASYNCAPI_SKIP },
-  'dsl#using-cataloged-functions/0': {
-    skip: 'calls log:0.5.2 from the public catalog on github.com; the runtime derives raw.githubusercontent.com URLs itself, so the stub cannot stand in by rewriting the document',
+  'dsl-reference#process-result/0': { unsupported: true, skip: PROCESS_SKIP },
+  'dsl-reference#asyncapi-server/0': { unsupported: true, skip: ASYNCAPI_SKIP },
+  'dsl-reference#asyncapi-outbound-message/0': { unsupported: true, skip: ASYNCAPI_SKIP },
+  'dsl-reference#asyncapi-subscription/0': { unsupported: true, skip: ASYNCAPI_SKIP },
+  'dsl-reference#asyncapi-subscription-lifetime/0': { unsupported: true, skip: ASYNCAPI_SKIP },
+  'dsl-reference#subscription-iterator/0': { unsupported: true, skip: ASYNCAPI_SKIP },
+  'dsl#using-cataloged-functions/0': { unsupported: true,
+    skip: 'calls log:0.5.2@global from a function catalog on github.com; Weir does not resolve catalogs (declare the function in use.functions instead)',
   },
   'dsl#creating-a-custom-function/0': { skip: 'fragment: a catalog `function.yaml` (a task definition running a script), not a workflow document' },
-  'dsl#using-a-custom-function/0': {
-    skip: 'placeholder: calls https://github.com/myorg/functions/validateEmailAddress@v1.0.0, a made-up repository whose function would run a script process',
+  'dsl#using-a-custom-function/0': { unsupported: true,
+    skip: 'placeholder: calls https://github.com/myorg/functions/validateEmailAddress@v1.0.0, a made-up repository whose function runs a script; Weir resolves no catalog functions nor scripts',
   },
   'dsl#extensions/0': {
     cases: [
       {
-        name: 'is rejected: sampleTask gives `uri` where an HTTP call requires `endpoint`',
-        expect: { status: 'invalid', pointer: '/do/0/sampleTask' },
-        why: 'HTTP Call: `endpoint` is required (schema: `required: [ method, endpoint ]`, `unevaluatedProperties: false`), so the document does not validate.',
+        name: 'is rejected: `\\(` is not a YAML escape, and sampleTask gives `uri` where an HTTP call requires `endpoint`',
+        expect: { status: 'invalid' },
+        why: 'YAML 1.2 §5.7: `\\(` is not an escape in a double-quoted scalar, so the document does not parse; even unescaped, HTTP Call requires `endpoint` (schema: `required: [ method, endpoint ]`, `unevaluatedProperties: false`).',
       },
     ],
   },

@@ -55,7 +55,13 @@ it('has no expectation for an example that is gone', () => {
 for (const example of examples) {
   const x = expectations[example.id];
   if (!x || 'skip' in x) {
-    it.skip(`${example.id} — ${x ? x.skip : 'no expectation'}`, () => {});
+    if (x?.unsupported) {
+      it(`${example.id} is skipped (Weir does not run it) and rejected as not_supported`, async () => {
+        const loaded = await loadWorkflow(example.yaml);
+        if (loaded.ok) throw new Error('the validator accepted a document Weir cannot run; it should answer not_supported');
+        expect(loaded.errors.map((e) => e.code)).toContain('not_supported');
+      });
+    } else it.skip(`${example.id} — ${x ? x.skip : 'no expectation'}`, () => {});
     continue;
   }
   describe(`${example.id} (${example.file}:${example.line})`, () => {
