@@ -1,0 +1,149 @@
+/**
+ * Runtime expressions: `${ … }` detection and evaluation with Weir's jq engine.
+ *
+ * Two kinds of places hold expressions. *Expression fields* (`if`, `switch…when`, `for.in`, `while`,
+ * `input.from`, `output.as`, `export.as`, `catch.when`, correlation `from`) are always jq, with or
+ * without the `${ }` wrapper — the CTK writes `when: '.color == "red"'`. *Value positions* (`set`,
+ * `with`, `body`, event properties, …) hold data in which only `${ … }` strings are evaluated under
+ * the default `strict` mode; under `loose` mode every string is tried as jq and, when it does not
+ * evaluate, stays the literal string (dsl-reference.md, Evaluate).
+ */
+import { compileCached, JqError } from './jq/index.ts';
+import { fault } from '../engine/errors.ts';
+
+/** Named jq variables, keys with their `$` (`$input`, `$context`, `$color`, …). */
+export type ExpressionVariables = Record<string, unknown>;
+
+export type EvaluationMode = 'strict' | 'loose';
+
+export type EvaluateOptions = {
+  /** Epoch ms for jq's `now` (the engine's ctx.now — the interpreter reads no clock). */
+  now?: number;
+};
+
+const WRAPPED = /^\s*\$\{([\s\S]*)\}\s*$/;
+
+/** Whether a string is a `${ … }` runtime expression. */
+export function isExpression(value: unknown): value is string {
+  return typeof value === 'string' && value.includes('${') && WRAPPED.test(value);
+}
+
+/** The jq source of an expression field: the inside of `${ … }`, or the string as written. */
+export function expressionSource(text: string): string {
+  const m = WRAPPED.exec(text);
+  return (m ? m[1] : text).trim();
+}
+
+/**
+ * Evaluates one jq program against `input` with `variables`; the first output is the value
+ * (`null` when the program yields nothing). Failures become expression errors (400).
+ */
+export function evaluateSource(
+  source: string,
+  input: unknown,
+  variables: ExpressionVariables,
+  options: EvaluateOptions = {},
+): unknown {
+  const names = Object.keys(variables);
+  try {
+    const program = compileCached(source, compileOptions(names, options));
+    const out = program.run(input, variables);
+    return out.length === 0 ? null : out[0];
+  } catch (e) {
+    throw expressionFault(source, e);
+  }
+}
+
+function compileOptions(names: string[], options: EvaluateOptions) {
+  const o: { variables: string[]; now?: number } = { variables: names };
+  if (options.now !== undefined) o.now = options.now;
+  return o;
+}
+
+/** Evaluates an expression field (always jq, `${ }` optional). */
+export function evaluateField(
+  text: string,
+  input: unknown,
+  variables: ExpressionVariables,
+  options?: EvaluateOptions,
+): unknown {
+  return evaluateSource(expressionSource(text), input, variables, options);
+}
+
+/** Evaluates an expression field as a condition: jq truthiness (`false` and `null` are false). */
+export function evaluateCondition(
+  text: string,
+  input: unknown,
+  variables: ExpressionVariables,
+  options?: EvaluateOptions,
+): boolean {
+  const v = evaluateField(text, input, variables, options);
+  return v !== false && v !== null && v !== undefined;
+}
+
+/**
+ * Evaluates a value position: objects and arrays recursively, strings per mode, everything else
+ * as is. Returns the input object itself when nothing in it is an expression (no copy).
+ */
+export function evaluateValue(
+  value: unknown,
+  input: unknown,
+  variables: ExpressionVariables,
+  mode: EvaluationMode = 'strict',
+  options?: EvaluateOptions,
+): unknown {
+  if (typeof value === 'string') {
+    if (mode === 'strict') return isExpression(value) ? evaluateField(value, input, variables, options) : value;
+    if (isExpression(value)) return evaluateField(value, input, variables, options);
+    try {
+      return evaluateSource(value, input, variables, options);
+    } catch {
+      return value;
+    }
+  }
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const v = evaluateValue(value[i], input, variables, mode, options);
+      if (v !== value[i] && !out) out = value.slice(0, i);
+      if (out) out.push(v);
+    }
+    return out ?? value;
+  }
+  if (value !== null && typeof value === 'object') {
+    let out: Record<string, unknown> | undefined;
+    const entries = Object.entries(value as Record<string, unknown>);
+    for (let i = 0; i < entries.length; i++) {
+      const [k, raw] = entries[i];
+      const v = evaluateValue(raw, input, variables, mode, options);
+      if (v !== raw && !out) out = Object.fromEntries(entries.slice(0, i));
+      if (out) out[k] = v;
+    }
+    return out ?? value;
+  }
+  return value;
+}
+
+/**
+ * A transform (`input.from`, `output.as`, `export.as`): a string is an expression field; an
+ * object is evaluated recursively as a value position.
+ */
+export function evaluateTransform(
+  transform: unknown,
+  input: unknown,
+  variables: ExpressionVariables,
+  mode: EvaluationMode = 'strict',
+  options?: EvaluateOptions,
+): unknown {
+  if (typeof transform === 'string') return evaluateField(transform, input, variables, options);
+  return evaluateValue(transform, input, variables, mode, options);
+}
+
+function expressionFault(source: string, e: unknown) {
+  if (e instanceof JqError) {
+    const what = e.code === 'limit' ? 'exceeded a jq limit' : `failed (${e.code})`;
+    return fault('expression', `expression \`${source}\` ${what}: ${e.message}`);
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  return fault('expression', `expression \`${source}\` failed: ${message}`);
+}

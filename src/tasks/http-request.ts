@@ -1,0 +1,148 @@
+/**
+ * Shared by `call: http` and `call: openapi`: issuing the request as an `http` effect (with its
+ * authentication round trips) and turning the result into the task output or a communication error.
+ */
+import { fault, workflowError } from '../engine/errors.ts';
+import { addWait, emitEffect, newEffectId, type Env } from '../engine/env.ts';
+import { done, failWith, wait, type KindAction } from '../engine/kind.ts';
+import { stableRandom } from '../engine/timing.ts';
+import type { HttpRequestSpec, HttpResponseData, Stimulus, TaskFrame } from '../engine/types.ts';
+import { base64Utf8, directAuthorization, type ResolvedAuth } from './auth.ts';
+import { digestAuthorization, parseChallenge } from './digest.ts';
+
+export type HttpCallState = {
+  phase: 'token' | 'request';
+  req: HttpRequestSpec;
+  output: 'content' | 'response' | 'raw';
+  redirect: boolean;
+  /** The scheme of a round-trip authentication still to perform. */
+  pending?: 'digest' | 'oauth2';
+  digestTried?: boolean;
+  effect?: string;
+  [extra: string]: unknown;
+};
+
+/** Applies authentication and issues the request (or the OAuth2 token request first). */
+export function startRequest(f: TaskFrame, env: Env, s: HttpCallState, auth: ResolvedAuth | undefined): KindAction {
+  if (auth) {
+    const direct = directAuthorization(auth);
+    if (direct) {
+      f.auth = direct;
+      s.req.headers.Authorization = `${direct.scheme} ${direct.parameter}`;
+    } else if (auth.scheme === 'digest') {
+      s.pending = 'digest';
+    } else if (auth.scheme === 'oauth2') {
+      s.pending = 'oauth2';
+      s.phase = 'token';
+      return issue(f, env, s, tokenRequest(auth));
+    }
+  }
+  s.phase = 'request';
+  return issue(f, env, s, s.req);
+}
+
+function issue(f: TaskFrame, env: Env, s: HttpCallState, request: HttpRequestSpec): KindAction {
+  const id = newEffectId(env, 'http');
+  s.effect = id;
+  addWait(env, id, 'http', f);
+  emitEffect(env, { kind: 'http', id, task: f.ptr, request, idempotencyKey: `${env.state.id}:${f.ptr}:${id}` });
+  return wait;
+}
+
+/** OAuth2 `client_credentials` (also `password`) token request, form- or JSON-encoded. */
+function tokenRequest(auth: Extract<ResolvedAuth, { scheme: 'oauth2' }>): HttpRequestSpec {
+  const p = auth.props;
+  if (!p.authority) throw fault('configuration', 'oauth2 authentication needs an authority');
+  const grant = p.grant ?? 'client_credentials';
+  if (grant !== 'client_credentials' && grant !== 'password') {
+    throw fault('configuration', `oauth2 grant '${grant}' is not supported; use client_credentials or password`);
+  }
+  const url = new URL(p.endpoints?.token ?? '/oauth2/token', p.authority.endsWith('/') ? p.authority : p.authority + '/').toString();
+  const fields: Record<string, string> = { grant_type: grant };
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  const method = p.client?.authentication ?? 'client_secret_post';
+  if (method === 'client_secret_basic') {
+    headers.Authorization = `Basic ${base64Utf8(`${encodeURIComponent(p.client?.id ?? '')}:${encodeURIComponent(p.client?.secret ?? '')}`)}`;
+  } else if (method !== 'none') {
+    if (p.client?.id !== undefined) fields.client_id = p.client.id;
+    if (p.client?.secret !== undefined) fields.client_secret = p.client.secret;
+  }
+  if (p.client?.assertion !== undefined) {
+    fields.client_assertion = p.client.assertion;
+    fields.client_assertion_type = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+  }
+  if (grant === 'password') {
+    fields.username = p.username ?? '';
+    fields.password = p.password ?? '';
+  }
+  if (p.scopes?.length) fields.scope = p.scopes.join(' ');
+  if (p.audiences?.length) fields.audience = p.audiences.join(' ');
+  if (p.request?.encoding === 'application/json') {
+    headers['Content-Type'] = 'application/json';
+    return { method: 'POST', url, headers, body: fields };
+  }
+  headers['Content-Type'] = 'application/x-www-form-urlencoded';
+  return { method: 'POST', url, headers, body: new URLSearchParams(fields).toString() };
+}
+
+/** Handles the `effectResult` of the pending request. `auth` is re-resolved (credentials are not kept in state). */
+export function onResult(f: TaskFrame, env: Env, s: HttpCallState, stimulus: Stimulus, auth: () => ResolvedAuth | undefined): KindAction {
+  if (stimulus.kind !== 'effectResult' && stimulus.kind !== 'httpResult') return wait;
+  if (stimulus.error) return failWith({ ...stimulus.error, instance: f.ptr });
+  const r = stimulus.result;
+  if (!r) return failWith(workflowError('communication', 'the HTTP call returned no result', { instance: f.ptr }));
+  if (s.phase === 'token') {
+    const token = (r.body as { access_token?: unknown } | null)?.access_token;
+    if (r.status < 200 || r.status >= 300 || typeof token !== 'string') {
+      return failWith(workflowError('authentication', `the OAuth2 token request answered ${r.status}`, { instance: f.ptr, status: 401 }));
+    }
+    f.auth = { scheme: 'Bearer', parameter: token };
+    s.req.headers.Authorization = `Bearer ${token}`;
+    s.phase = 'request';
+    return issue(f, env, s, s.req);
+  }
+  if (r.status === 401 && s.pending === 'digest' && !s.digestTried) {
+    const a = auth();
+    const challenge = parseChallenge(header(r, 'www-authenticate') ?? '');
+    if (a?.scheme === 'digest' && challenge) {
+      s.digestTried = true;
+      const cnonce = Math.floor(stableRandom(env.ctx.seed ?? '', env.state.id, f.ptr, f.fid) * 0xffffffff).toString(16).padStart(8, '0');
+      const value = digestAuthorization(challenge, { method: s.req.method, url: s.req.url, username: a.username, password: a.password, cnonce });
+      f.auth = { scheme: 'Digest', parameter: value.slice('Digest '.length) };
+      return issue(f, env, s, { ...s.req, headers: { ...s.req.headers, Authorization: value } });
+    }
+  }
+  const ok = r.status >= 200 && r.status < (s.redirect ? 400 : 300);
+  if (!ok) {
+    return failWith(
+      workflowError('communication', `${s.req.method} ${s.req.url} answered ${r.status}${excerpt(r.body)}`, {
+        status: r.status,
+        title: r.status === 404 ? 'Not Found' : `HTTP ${r.status}`,
+        instance: f.ptr,
+      }),
+    );
+  }
+  return done(outputOf(s, r));
+}
+
+function outputOf(s: HttpCallState, r: HttpResponseData): unknown {
+  if (s.output === 'response' || s.output === 'raw') {
+    const headers = { ...s.req.headers };
+    delete headers.Authorization;
+    return s.output === 'raw'
+      ? r.body
+      : { request: { method: s.req.method, uri: s.req.url, headers }, statusCode: r.status, headers: r.headers, content: r.body };
+  }
+  return r.body;
+}
+
+function header(r: HttpResponseData, name: string): string | undefined {
+  for (const k of Object.keys(r.headers ?? {})) if (k.toLowerCase() === name) return r.headers[k];
+  return undefined;
+}
+
+function excerpt(body: unknown): string {
+  if (body === null || body === undefined || body === '') return '';
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  return `: ${text.length > 200 ? text.slice(0, 200) + '…' : text}`;
+}
