@@ -43,14 +43,28 @@ function migrationsModule(): string {
   );
 }
 
-const outputs: Record<string, () => string> = {
+async function openApiJson(): Promise<string> {
+  const { createApp, openApiInfo } = await import('../src/api/app.ts');
+  const { loadConfig } = await import('../src/config.ts');
+  const { Lifecycle } = await import('../src/lifecycle.ts');
+  const { createLogger } = await import('../src/log.ts');
+  const unused = () => {
+    throw new Error('the OpenAPI generator must not touch the store');
+  };
+  const store = { driver: 'postgres', sql: unused, migrate: unused, check: unused, close: unused } as never;
+  const app = createApp({ config: loadConfig({}), store, lifecycle: new Lifecycle(), log: createLogger('silent') });
+  return `${JSON.stringify(app.getOpenAPI31Document(openApiInfo), null, 2)}\n`;
+}
+
+const outputs: Record<string, () => string | Promise<string>> = {
   'src/generated/migrations.ts': migrationsModule,
+  'openapi/openapi.json': openApiJson,
 };
 
 let stale = 0;
 mkdirSync(join(root, 'src/generated'), { recursive: true });
 for (const [path, make] of Object.entries(outputs)) {
-  const text = make();
+  const text = await make();
   const file = join(root, path);
   const current = existsSync(file) ? readFileSync(file, 'utf8') : '';
   if (current === text) continue;

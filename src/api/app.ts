@@ -39,9 +39,11 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.onError(errorHandler(deps.log));
   app.notFound((c) => problemResponse(c, problem(404, 'not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
   registerHealth(app, deps);
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: { title: 'Weir', version: '0.1.0', description: 'Durable Serverless Workflow (DSL 1.0) service on Postgres.' },
-  });
+  app.doc31('/openapi.json', openApiInfo);
   return app;
 }
+
+export const openApiInfo = {
+  openapi: '3.1.0',
+  info: { title: 'Weir', version: '0.1.0', description: 'Durable Serverless Workflow (DSL 1.0) service on Postgres.' },
+} as const;
