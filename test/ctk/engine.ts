@@ -1,21 +1,20 @@
 /**
- * The one seam between the conformance harness and Weir: parse + validate a document, then run it
- * with the local runner. Everything the CTK and the spec examples exercise goes through here, so a
- * change in the runner's contract is fixed in one place.
- *
- * The modules are imported lazily so the suite still loads (and reports which module is missing)
- * while the parser or the local runner is being built.
+ * The one seam between the conformance harness and Weir: parse + validate a document the way the
+ * API does, then run it with the local runner. Everything the CTK and the spec examples exercise
+ * goes through here, so a change in either contract is fixed in one place.
  */
+import { parseDocument, validateWorkflow } from '../../src/dsl/index.ts';
+import type { Workflow } from '../../src/dsl/index.ts';
+import { runLocally } from '../../src/effects/local-runner.ts';
+import type { LocalRunOptions, LocalRunResult } from '../../src/effects/local-runner.ts';
 
-/** The validated workflow, opaque to the harness. */
-export type Workflow = unknown;
-
-export type RunStatus = 'completed' | 'faulted' | 'cancelled' | 'waiting' | 'running';
-
+export type { Workflow };
+export type RunOptions = LocalRunOptions;
+/** The part of a local run the harness reads; `history` stays opaque (see trace.ts). */
 export interface RunResult {
-  readonly status: RunStatus | string;
+  readonly status: LocalRunResult['status'];
   readonly output?: unknown;
-  readonly error?: Record<string, unknown>;
+  readonly error?: Readonly<Record<string, unknown>> | undefined;
   readonly history: readonly unknown[];
 }
 
@@ -29,51 +28,19 @@ export type LoadResult =
   | { readonly ok: true; readonly workflow: Workflow; readonly document: unknown }
   | { readonly ok: false; readonly stage: 'parse' | 'validate'; readonly errors: readonly LoadError[] };
 
-export type RunOptions = Record<string, unknown>;
-
-interface DslModule {
-  parseDocument(text: string, format?: 'yaml' | 'json'): { ok: true; value: unknown } | { ok: false; errors: LoadError[] };
-  validateWorkflow(doc: unknown): { ok: true; workflow: Workflow } | { ok: false; errors: LoadError[] };
-}
-
-interface RunnerModule {
-  runLocally(workflow: Workflow, input: unknown, options?: RunOptions): Promise<RunResult>;
-}
-
-const DSL = '../../src/dsl/index.ts';
-const RUNNER = '../../src/effects/local-runner.ts';
-
-let dsl: DslModule | undefined;
-let runner: RunnerModule | undefined;
-
-async function load<T>(specifier: string, names: readonly string[]): Promise<T> {
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(specifier)) as Record<string, unknown>;
-  } catch (e) {
-    throw new Error(`cannot load ${specifier.replace('../../', '')}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-  }
-  const missing = names.filter((n) => typeof mod[n] !== 'function');
-  if (missing.length) throw new Error(`${specifier.replace('../../', '')} does not export ${missing.join(', ')} (yet)`);
-  return mod as T;
-}
-
-/** Parses and validates a YAML/JSON workflow document the way the API would. */
 export async function loadWorkflow(text: string): Promise<LoadResult> {
-  dsl ??= await load<DslModule>(DSL, ['parseDocument', 'validateWorkflow']);
-  const parsed = dsl.parseDocument(text);
+  const parsed = parseDocument(text);
   if (!parsed.ok) return { ok: false, stage: 'parse', errors: parsed.errors };
-  const validated = dsl.validateWorkflow(parsed.value);
+  const validated = validateWorkflow(parsed.value);
   if (!validated.ok) return { ok: false, stage: 'validate', errors: validated.errors };
   return { ok: true, workflow: validated.workflow, document: parsed.value };
 }
 
 export async function runWorkflow(workflow: Workflow, input: unknown, options: RunOptions): Promise<RunResult> {
-  runner ??= await load<RunnerModule>(RUNNER, ['runLocally']);
-  return runner.runLocally(workflow, input, options);
+  return runLocally(workflow, input, options);
 }
 
-/** Renders validation errors for a failing test: one `pointer: message` per line. */
+/** Renders validation errors for a failing test: one `pointer: message [code]` per line. */
 export function describeLoadErrors(result: Extract<LoadResult, { ok: false }>): string {
-  return `${result.stage} failed:\n${result.errors.map((e) => `  ${e.pointer ?? '(document)'}: ${e.message}${e.code ? ` [${e.code}]` : ''}`).join('\n')}`;
+  return `${result.stage} failed:\n${result.errors.map((e) => `  ${e.pointer || '(document)'}: ${e.message}${e.code ? ` [${e.code}]` : ''}`).join('\n')}`;
 }

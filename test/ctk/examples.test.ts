@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { describeLoadErrors, loadWorkflow, runWorkflow } from './engine.ts';
 import type { RunOptions, RunResult, Workflow } from './engine.ts';
+import type { CloudEvent } from '../../src/engine/types.ts';
 import { expectations } from './examples-expectations.ts';
 import type { ExampleCase, ExpectedRequest } from './examples-expectations.ts';
 import { loadSpecExamples } from './spec-examples.ts';
@@ -116,7 +117,9 @@ async function runOptions(c: ExampleCase, hosts: readonly string[]): Promise<Run
     ...(children.size
       ? { resolveWorkflow: (ref: { namespace: string; name: string; version: string }) => children.get(`${ref.namespace}/${ref.name}/${ref.version}`) }
       : {}),
-    ...(c.waits ? { instantTimers: true, events: c.waits.events ?? [] } : {}),
+    // Timers fire at once on the runner's virtual clock; events are offered one at a time while it listens.
+    instantTimers: true,
+    ...(c.waits?.events ? { events: c.waits.events.map((e, i) => ({ id: `evt-${i + 1}`, specversion: '1.0', ...e }) as CloudEvent) } : {}),
   };
 }
 
