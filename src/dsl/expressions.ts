@@ -12,7 +12,7 @@
  *   literals unless a string is a whole `${ … }`; they are searched recursively.
  */
 import { expressionSource, isRuntimeExpression } from './normalize.ts';
-import { joinPointer } from './pointer.ts';
+import { joinPointer, parsePointer, toPointer } from './pointer.ts';
 import { isPlainObject } from './schema/helpers.ts';
 import { walkDocument } from './walk.ts';
 
@@ -23,7 +23,15 @@ export type ExpressionSite = {
   source: string;
   /** `field` when the position always holds an expression; `value` when it was found by `${ }`. */
   kind: 'field' | 'value';
+  /**
+   * Variable names (without `$`) in scope besides {@link runtimeVariables}: `for.each`/`for.at`
+   * inside a loop, `catch.as` inside a catch, `foreach.item`/`foreach.at` inside a listen iterator.
+   */
+  variables: string[];
 };
+
+/** Arguments every expression may use (dsl.md "Runtime expression arguments"), without `$`. */
+export const runtimeVariables = ['context', 'input', 'output', 'secrets', 'task', 'workflow', 'runtime', 'authorization'] as const;
 
 /**
  * Lists the runtime expressions of a document (valid or not; odd shapes are skipped), in document order.
@@ -34,12 +42,15 @@ export type ExpressionSite = {
 export function expressionsOf(doc: unknown): ExpressionSite[] {
   const sites: ExpressionSite[] = [];
   if (!isPlainObject(doc)) return sites;
+  /** Variables in scope for the tasks of each list, by list pointer. */
+  const listScopes = new Map<string, string[]>();
+  let scope: string[] = [];
 
   const field = (value: unknown, pointer: string) => {
-    if (typeof value === 'string') sites.push({ pointer, source: expressionSource(value), kind: 'field' });
+    if (typeof value === 'string') sites.push({ pointer, source: expressionSource(value), kind: 'field', variables: scope });
   };
   const values = (value: unknown, pointer: string) => {
-    if (isRuntimeExpression(value)) sites.push({ pointer, source: expressionSource(value), kind: 'value' });
+    if (isRuntimeExpression(value)) sites.push({ pointer, source: expressionSource(value), kind: 'value', variables: scope });
     else if (Array.isArray(value)) value.forEach((v, i) => values(v, joinPointer(pointer, i)));
     else if (isPlainObject(value)) for (const [k, v] of Object.entries(value)) values(v, joinPointer(pointer, k));
   };
@@ -100,6 +111,17 @@ export function expressionsOf(doc: unknown): ExpressionSite[] {
   walkDocument(doc, {
     task({ task, pointer }) {
       const at = (...segments: Array<string | number>) => joinPointer(pointer, ...segments);
+      const outer = listScopes.get(parentList(pointer)) ?? [];
+      const name = (v: unknown, fallback: string) => (typeof v === 'string' ? v : fallback);
+      const loop = isPlainObject(task.for) ? [...outer, name(task.for.each, 'item'), name(task.for.at, 'index')] : outer;
+      const caught = isPlainObject(task.catch) ? [...outer, name(task.catch.as, 'error')] : outer;
+      const iterated = isPlainObject(task.foreach) ? [...outer, name(task.foreach.item, 'item'), name(task.foreach.at, 'index')] : outer;
+      listScopes.set(at('do'), loop);
+      listScopes.set(at('fork', 'branches'), outer);
+      listScopes.set(at('try'), outer);
+      listScopes.set(at('catch', 'do'), caught);
+      listScopes.set(at('foreach', 'do'), iterated);
+      scope = outer;
       field(task.if, at('if'));
       dataFlow(task.input, at('input'), 'from');
       timeout(task.timeout, at('timeout'));
@@ -107,7 +129,9 @@ export function expressionsOf(doc: unknown): ExpressionSite[] {
       if (Object.hasOwn(task, 'call')) values(task.with, at('with'));
       if (isPlainObject(task.emit)) values(task.emit.event, at('emit', 'event'));
       if (isPlainObject(task.for)) field(task.for.in, at('for', 'in'));
+      scope = loop;
       if (Object.hasOwn(task, 'for')) field(task.while, at('while'));
+      scope = outer;
       if (isPlainObject(task.listen)) strategy(task.listen.to, at('listen', 'to'));
       if (isPlainObject(task.raise)) values(task.raise.error, at('raise', 'error'));
       if (isPlainObject(task.run) && isPlainObject(task.run.workflow)) values(task.run.workflow.input, at('run', 'workflow', 'input'));
@@ -122,20 +146,30 @@ export function expressionsOf(doc: unknown): ExpressionSite[] {
         });
       }
       if (Object.hasOwn(task, 'try') && isPlainObject(task.catch)) {
+        scope = caught;
         field(task.catch.when, at('catch', 'when'));
         field(task.catch.exceptWhen, at('catch', 'exceptWhen'));
         retry(task.catch.retry, at('catch', 'retry'));
+        scope = outer;
       }
       if (Object.hasOwn(task, 'wait')) values(task.wait, at('wait'));
       if (isPlainObject(task.foreach)) {
+        scope = iterated;
         dataFlow(task.foreach.output, at('foreach', 'output'), 'as');
         dataFlow(task.foreach.export, at('foreach', 'export'), 'as');
+        scope = outer;
       }
 
       dataFlow(task.output, at('output'), 'as');
       dataFlow(task.export, at('export'), 'as');
     },
   });
+  scope = [];
   dataFlow(doc.output, '/output', 'as');
   return sites;
+}
+
+/** `/do/0/loop/do/1/step` → `/do/0/loop/do` (the list holding the task). */
+function parentList(taskPointer: string): string {
+  return toPointer(parsePointer(taskPointer).slice(0, -2));
 }

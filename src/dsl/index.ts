@@ -4,7 +4,7 @@
  * @example
  * const parsed = parseDocument(text);
  * if (!parsed.ok) return parsed.errors;
- * const result = validateWorkflow(parsed.value, { checkExpression: jqExpressionChecker });
+ * const result = validateWorkflow(parsed.value, { checkExpression });
  * if (!result.ok) return result.errors; // [{ pointer: '/do/0/x/call', message, code }]
  * run(result.workflow);
  */
@@ -14,7 +14,7 @@ export { parseDocument, DEFAULT_MAX_BYTES } from './parse.ts';
 export type { ParseOptions, ParseResult, SourcePosition } from './parse.ts';
 export { validateWorkflow } from './validate.ts';
 export type { ValidateOptions, ValidationResult } from './validate.ts';
-export { expressionsOf } from './expressions.ts';
+export { expressionsOf, runtimeVariables } from './expressions.ts';
 export type { ExpressionSite } from './expressions.ts';
 export { durationToMs, isoDurationProblem } from './duration.ts';
 export { expressionSource, isRuntimeExpression, taskAt, taskEntries, taskEntry, taskKindOf } from './normalize.ts';

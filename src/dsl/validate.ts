@@ -3,17 +3,19 @@
  * reported at once (schema, references, unsupported features, runtime expression syntax).
  */
 import { expressionsOf } from './expressions.ts';
+import type { ExpressionSite } from './expressions.ts';
 import { fromZodIssues } from './issues.ts';
 import type { ValidationIssue, Workflow } from './model.ts';
+import { joinPointer } from './pointer.ts';
 import { workflowSchema } from './schema/workflow.ts';
 import { semanticIssues } from './semantic.ts';
 
 export type ValidateOptions = {
   /**
    * Compiles one runtime expression (`source` without `${ }`); returns an error message, or
-   * `undefined` when it compiles. Wire it to the jq compiler (see `jqExpressionChecker`).
+   * `undefined` when it compiles. `site.variables` lists the loop/catch variables in scope (besides `$context`, `$input`, …).
    */
-  checkExpression?: (source: string, pointer: string) => string | undefined;
+  checkExpression?: (source: string, pointer: string, site: ExpressionSite) => string | undefined;
 };
 
 export type ValidationResult = { ok: true; workflow: Workflow } | { ok: false; errors: ValidationIssue[] };
@@ -33,12 +35,36 @@ export function validateWorkflow(doc: unknown, options: ValidateOptions = {}): V
   errors.push(...semanticIssues(doc));
   if (options.checkExpression) {
     for (const site of expressionsOf(doc)) {
-      const message = options.checkExpression(site.source, site.pointer);
+      const message = options.checkExpression(site.source, site.pointer, site);
       if (message !== undefined) errors.push({ pointer: site.pointer, code: 'invalid_expression', message: `invalid runtime expression: ${message}` });
     }
   }
-  const unique = dedupe(errors);
+  const unique = inDocumentOrder(doc, dedupe(errors));
   return unique.length === 0 ? { ok: true, workflow: doc as Workflow } : { ok: false, errors: unique };
+}
+
+/** Sorts issues by where they are in the document (pre-order), so a reader goes top to bottom. */
+function inDocumentOrder(doc: unknown, issues: ValidationIssue[]): ValidationIssue[] {
+  if (issues.length < 2) return issues;
+  const order = new Map<string, number>();
+  const visit = (node: unknown, pointer: string) => {
+    order.set(pointer, order.size);
+    if (Array.isArray(node)) node.forEach((v, i) => visit(v, joinPointer(pointer, i)));
+    else if (node !== null && typeof node === 'object') for (const [k, v] of Object.entries(node)) visit(v, joinPointer(pointer, k));
+  };
+  visit(doc, '');
+  const rank = (pointer: string): number => {
+    // A missing property ranks right after its parent, before the parent's existing children.
+    for (let p = pointer; ; p = p.slice(0, p.lastIndexOf('/'))) {
+      const r = order.get(p);
+      if (r !== undefined) return p === pointer ? r : r + 0.5;
+      if (p === '') return 0;
+    }
+  };
+  return issues
+    .map((issue, i) => ({ issue, i, r: rank(issue.pointer) }))
+    .sort((a, b) => a.r - b.r || a.i - b.i)
+    .map((x) => x.issue);
 }
 
 function dedupe(issues: ValidationIssue[]): ValidationIssue[] {
