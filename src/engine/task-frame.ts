@@ -95,13 +95,13 @@ function finishTask(f: TaskFrame, env: Env, task: Task, raw: unknown, then: stri
   } catch (e) {
     return failTask(f, env, toWorkflowError(e));
   }
-  record(env, 'taskCompleted', f);
+  record(env, 'taskCompleted', f, { output });
   return then === undefined ? { kind: 'return', value: output } : { kind: 'return', value: output, then };
 }
 
 /** The task faults: the error gets the task's pointer as `instance` unless it already has one. */
 export function failTask(f: TaskFrame, env: Env, error: WorkflowError): FrameAction {
   const e = error.instance === undefined ? { ...error, instance: f.ptr } : error;
-  record(env, 'taskFaulted', f, e);
+  record(env, 'taskFaulted', f, { error: e });
   return { kind: 'throw', error: e };
 }
