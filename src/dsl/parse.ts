@@ -49,12 +49,13 @@ export function parseDocument(text: string, format?: 'yaml' | 'json', options: P
     try {
       JSON.parse(text);
     } catch (e) {
-      return fail(`invalid JSON: ${(e as Error).message}`, 'syntax', jsonPosition(text, (e as Error).message));
+      const message = (e as Error).message;
+      return fail(`invalid JSON: ${message}`, 'syntax', jsonPosition(text, message) ?? yamlErrorPosition(text));
     }
   }
   // JSON text is read through the YAML parser too, for duplicate-key detection and source positions.
   const lineCounter = new LineCounter();
-  const doc = parseYaml(text, { version: '1.2', schema: 'core', uniqueKeys: true, lineCounter, prettyErrors: false });
+  const doc = parseYaml(text, { version: '1.2', schema: 'core', uniqueKeys: true, lineCounter, prettyErrors: true });
   if (doc.errors.length > 0) {
     return {
       ok: false,
@@ -84,6 +85,12 @@ export function parseDocument(text: string, format?: 'yaml' | 'json', options: P
 
 function fail(message: string, code: string, pos?: SourcePosition): ParseResult {
   return { ok: false, errors: [{ pointer: '', code, message, ...pos }] };
+}
+
+/** Node 20's JSON.parse names no position; the YAML parser (JSON is YAML 1.2 flow) usually can. */
+function yamlErrorPosition(text: string): SourcePosition | undefined {
+  const pos = parseYaml(text, { version: '1.2', prettyErrors: true }).errors[0]?.linePos?.[0];
+  return pos ? { line: pos.line, column: pos.col } : undefined;
 }
 
 function firstLine(message: string): string {
