@@ -40,6 +40,24 @@ CREATE TABLE "weir"."history" (
 	CONSTRAINT "history_instance_id_seq_pk" PRIMARY KEY("instance_id","seq")
 );
 --> statement-breakpoint
+CREATE TABLE "weir"."hook_deliveries" (
+	"hook" text NOT NULL,
+	"delivery_id" text NOT NULL,
+	"received_at" timestamp with time zone DEFAULT weir.now() NOT NULL,
+	CONSTRAINT "hook_deliveries_hook_delivery_id_pk" PRIMARY KEY("hook","delivery_id")
+);
+--> statement-breakpoint
+CREATE TABLE "weir"."hooks" (
+	"name" text PRIMARY KEY NOT NULL,
+	"namespace" text NOT NULL,
+	"target" jsonb NOT NULL,
+	"secret" text NOT NULL,
+	"previous_secret" text,
+	"previous_expires_at" timestamp with time zone,
+	"verifier" text DEFAULT 'standard' NOT NULL,
+	"created_at" timestamp with time zone DEFAULT weir.now() NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "weir"."idempotency" (
 	"key" text NOT NULL,
 	"scope" text NOT NULL,
@@ -63,13 +81,23 @@ CREATE TABLE "weir"."instances" (
 	"state" jsonb,
 	"version" integer DEFAULT 0 NOT NULL,
 	"parent_id" uuid,
+	"parent_wait" text,
 	"correlation" jsonb,
+	"pending" jsonb,
+	"callback" jsonb,
+	"priority" smallint DEFAULT 0 NOT NULL,
 	"idempotency_key" text,
 	"queue" text DEFAULT 'weir_default' NOT NULL,
 	"created_at" timestamp with time zone DEFAULT weir.now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT weir.now() NOT NULL,
 	"started_at" timestamp with time zone,
 	"ended_at" timestamp with time zone
+);
+--> statement-breakpoint
+CREATE TABLE "weir"."rate_limits" (
+	"key" text PRIMARY KEY NOT NULL,
+	"tokens" double precision NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT weir.now() NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE "weir"."replicas" (
@@ -93,6 +121,14 @@ CREATE TABLE "weir"."schedules" (
 	"last_run_at" timestamp with time zone,
 	"enabled" boolean DEFAULT true NOT NULL,
 	"created_at" timestamp with time zone DEFAULT weir.now() NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "weir"."secrets" (
+	"namespace" text NOT NULL,
+	"name" text NOT NULL,
+	"ciphertext" text NOT NULL,
+	"created_at" timestamp with time zone DEFAULT weir.now() NOT NULL,
+	CONSTRAINT "secrets_namespace_name_pk" PRIMARY KEY("namespace","name")
 );
 --> statement-breakpoint
 CREATE TABLE "weir"."subscriptions" (
@@ -130,6 +166,7 @@ CREATE TABLE "weir"."workflows" (
 --> statement-breakpoint
 CREATE INDEX "events_type_received_idx" ON "weir"."events" USING btree ("type","received_at");--> statement-breakpoint
 CREATE INDEX "events_received_idx" ON "weir"."events" USING btree ("received_at");--> statement-breakpoint
+CREATE INDEX "hook_deliveries_received_idx" ON "weir"."hook_deliveries" USING btree ("received_at");--> statement-breakpoint
 CREATE INDEX "idempotency_expires_idx" ON "weir"."idempotency" USING btree ("expires_at");--> statement-breakpoint
 CREATE INDEX "instances_ns_wf_created_idx" ON "weir"."instances" USING btree ("namespace","workflow_name","created_at");--> statement-breakpoint
 CREATE INDEX "instances_status_created_idx" ON "weir"."instances" USING btree ("status","created_at");--> statement-breakpoint

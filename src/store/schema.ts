@@ -7,6 +7,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   boolean,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -56,7 +57,14 @@ export const instances = weir.table(
     state: jsonb('state'),
     version: integer('version').notNull().default(0),
     parentId: uuid('parent_id'),
+    /** The parent's wait id this child answers (the `child-done` message target). */
+    parentWait: text('parent_wait'),
     correlation: jsonb('correlation'),
+    /** I/O effects started but not yet fed back (performed again, same Idempotency-Key, after a crash). */
+    pending: jsonb('pending'),
+    /** Completion callback: `{ url }`, POSTed the outcome signed per Standard Webhooks. */
+    callback: jsonb('callback'),
+    priority: smallint('priority').notNull().default(0),
     idempotencyKey: text('idempotency_key'),
     queue: text('queue').notNull().default('weir_default'),
     createdAt: ts('created_at').notNull().default(now),
@@ -194,3 +202,48 @@ export const counters = weir.table('counters', {
   name: text('name').primaryKey(),
   value: bigint('value', { mode: 'number' }).notNull().default(0),
 });
+
+/** Webhook endpoints: `POST /v1/hooks/{name}` verified with `secret`, then start or publish. */
+export const hooks = weir.table('hooks', {
+  name: text('name').primaryKey(),
+  namespace: text('namespace').notNull(),
+  /** `{ kind: 'start', workflow: { name, version? } } | { kind: 'event', type, source? }` */
+  target: jsonb('target').notNull(),
+  /** Signing secret, encrypted at rest. */
+  secret: text('secret').notNull(),
+  /** The secret before the last rotation, still accepted until `previousExpiresAt`. */
+  previousSecret: text('previous_secret'),
+  previousExpiresAt: ts('previous_expires_at'),
+  verifier: text('verifier', { enum: ['standard', 'github'] }).notNull().default('standard'),
+  createdAt: ts('created_at').notNull().default(now),
+});
+
+/** `webhook-id`s seen recently: a replay inside the tolerance window is refused. */
+export const hookDeliveries = weir.table(
+  'hook_deliveries',
+  {
+    hook: text('hook').notNull(),
+    deliveryId: text('delivery_id').notNull(),
+    receivedAt: ts('received_at').notNull().default(now),
+  },
+  (t) => [primaryKey({ columns: [t.hook, t.deliveryId] }), index('hook_deliveries_received_idx').on(t.receivedAt)],
+);
+
+/** Token buckets shared by all replicas (API keys, task rate limits). */
+export const rateLimits = weir.table('rate_limits', {
+  key: text('key').primaryKey(),
+  tokens: doublePrecision('tokens').notNull(),
+  updatedAt: ts('updated_at').notNull().default(now),
+});
+
+/** Workflow secrets (`$secrets`), encrypted at rest; `WEIR_SECRET_*` variables also provide them. */
+export const secrets = weir.table(
+  'secrets',
+  {
+    namespace: text('namespace').notNull(),
+    name: text('name').notNull(),
+    ciphertext: text('ciphertext').notNull(),
+    createdAt: ts('created_at').notNull().default(now),
+  },
+  (t) => [primaryKey({ columns: [t.namespace, t.name] })],
+);

@@ -1,0 +1,153 @@
+/**
+ * Instances: start (row + `start` message in one transaction, idempotent by key), read, list
+ * with cursor pagination, and history. The runner's checkpoint writes live in runner/checkpoint.ts.
+ */
+import { WeirError } from '../../errors.ts';
+import { json, type Sql } from '../sql.ts';
+import { uuidv7 } from '../uuid.ts';
+import { pgmq } from './pgmq.ts';
+
+export type InstanceStatus = 'pending' | 'running' | 'waiting' | 'suspended' | 'completed' | 'faulted' | 'cancelled';
+export const terminalStatuses: readonly InstanceStatus[] = ['completed', 'faulted', 'cancelled'];
+
+/** The body of every runner message (DESIGN §4). `target` names what it wakes. */
+export interface RunnerMessage {
+  instance: string;
+  kind: 'start' | 'resume' | 'timer' | 'event' | 'http' | 'child-done' | 'cancel';
+  target: string;
+  [extra: string]: unknown;
+}
+
+export interface InstanceRow {
+  id: string;
+  namespace: string;
+  workflowName: string;
+  workflowVersion: string;
+  status: InstanceStatus;
+  input: unknown;
+  output: unknown;
+  error: unknown;
+  version: number;
+  parentId: string | null;
+  queue: string;
+  priority: number;
+  idempotencyKey: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  startedAt: Date | null;
+  endedAt: Date | null;
+}
+
+type Raw = Record<string, unknown>;
+export const toInstance = (r: Raw): InstanceRow => ({
+  id: r.id as string,
+  namespace: r.namespace as string,
+  workflowName: r.workflow_name as string,
+  workflowVersion: r.workflow_version as string,
+  status: r.status as InstanceStatus,
+  input: r.input ?? null,
+  output: r.output ?? null,
+  error: r.error ?? null,
+  version: r.version as number,
+  parentId: (r.parent_id as string | null) ?? null,
+  queue: r.queue as string,
+  priority: (r.priority as number) ?? 0,
+  idempotencyKey: (r.idempotency_key as string | null) ?? null,
+  createdAt: new Date(r.created_at as string),
+  updatedAt: new Date(r.updated_at as string),
+  startedAt: r.started_at ? new Date(r.started_at as string) : null,
+  endedAt: r.ended_at ? new Date(r.ended_at as string) : null,
+});
+
+export interface StartRequest {
+  namespace: string;
+  workflowName: string;
+  workflowVersion: string;
+  queue: string;
+  input: unknown;
+  idempotencyKey?: string;
+  parent?: { id: string; wait: string };
+  callback?: { url: string };
+  priority?: number;
+  id?: string;
+}
+
+/**
+ * Inserts the instance and sends its `start` message in the caller's transaction (or a new one).
+ * With an idempotency key, a second start with the same input returns the first instance
+ * (`created: false`); with a different input it is refused (422).
+ */
+export async function startInstance(sql: Sql, req: StartRequest): Promise<{ instance: InstanceRow; created: boolean }> {
+  const run = async (tx: Sql) => {
+    const id = req.id ?? uuidv7();
+    const rows = await tx<Raw>`
+      INSERT INTO weir.instances (id, namespace, workflow_name, workflow_version, status, input, idempotency_key,
+                                  queue, parent_id, parent_wait, callback, priority)
+      VALUES (${id}::uuid, ${req.namespace}, ${req.workflowName}, ${req.workflowVersion}, 'pending', ${json(req.input)}::jsonb,
+              ${req.idempotencyKey ?? null}, ${req.queue}, ${req.parent?.id ?? null}::uuid, ${req.parent?.wait ?? null},
+              ${req.callback ? json(req.callback) : null}::jsonb, ${req.priority ?? 0})
+      ON CONFLICT (namespace, workflow_name, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+      RETURNING *`;
+    if (rows[0]) {
+      const message: RunnerMessage = { instance: id, kind: 'start', target: id };
+      await pgmq.send(tx, req.queue, message);
+      return { instance: toInstance(rows[0]), created: true };
+    }
+    const [existing] = await tx<Raw & { same: boolean }>`
+      SELECT *, input = ${json(req.input)}::jsonb AS same FROM weir.instances
+      WHERE namespace = ${req.namespace} AND workflow_name = ${req.workflowName} AND idempotency_key = ${req.idempotencyKey ?? null}`;
+    if (!existing.same) {
+      throw new WeirError(
+        'unprocessable',
+        `idempotency key "${req.idempotencyKey}" was already used to start instance ${existing.id} with a different input`,
+        { errors: [{ pointer: '/headers/idempotency-key', message: 'already used with a different input' }] },
+      );
+    }
+    return { instance: toInstance(existing), created: false };
+  };
+  return sql.begin(run);
+}
+
+export async function getInstance(sql: Sql, id: string): Promise<InstanceRow | undefined> {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return undefined;
+  const [r] = await sql<Raw>`SELECT * FROM weir.instances WHERE id = ${id}::uuid`;
+  return r ? toInstance(r) : undefined;
+}
+
+export interface HistoryRow {
+  seq: number;
+  at: Date;
+  kind: string;
+  taskRef: string | null;
+  data: unknown;
+}
+
+export async function getHistory(sql: Sql, instanceId: string, options: { afterSeq?: number; limit?: number } = {}): Promise<HistoryRow[]> {
+  const rows = await sql<{ seq: number; at: Date; kind: string; task_ref: string | null; data: unknown }>`
+    SELECT seq, at, kind, task_ref, data FROM weir.history
+    WHERE instance_id = ${instanceId}::uuid AND seq > ${options.afterSeq ?? -1}
+    ORDER BY seq LIMIT ${options.limit ?? 1000}`;
+  return rows.map((r) => ({ seq: r.seq, at: new Date(r.at), kind: r.kind, taskRef: r.task_ref, data: r.data ?? null }));
+}
+
+export interface InstanceFilter {
+  namespaces?: readonly string[];
+  workflowName?: string;
+  statuses?: readonly InstanceStatus[];
+  createdAfter?: Date;
+  createdBefore?: Date;
+}
+
+/** Newest first; `before` is the cursor (the last id of the previous page: ids are time-ordered). */
+export async function listInstances(sql: Sql, filter: InstanceFilter, page: { limit: number; before?: string }): Promise<InstanceRow[]> {
+  const rows = await sql<Raw>`
+    SELECT * FROM weir.instances
+    WHERE (${json(filter.namespaces ?? null)}::jsonb = 'null'::jsonb OR namespace IN (SELECT jsonb_array_elements_text(${json(filter.namespaces ?? null)}::jsonb)))
+      AND (${filter.workflowName ?? null}::text IS NULL OR workflow_name = ${filter.workflowName ?? null})
+      AND (${json(filter.statuses ?? null)}::jsonb = 'null'::jsonb OR status IN (SELECT jsonb_array_elements_text(${json(filter.statuses ?? null)}::jsonb)))
+      AND (${filter.createdAfter ?? null}::timestamptz IS NULL OR created_at >= ${filter.createdAfter ?? null}::timestamptz)
+      AND (${filter.createdBefore ?? null}::timestamptz IS NULL OR created_at < ${filter.createdBefore ?? null}::timestamptz)
+      AND (${page.before ?? null}::uuid IS NULL OR id < ${page.before ?? null}::uuid)
+    ORDER BY id DESC LIMIT ${page.limit}`;
+  return rows.map(toInstance);
+}
