@@ -1,0 +1,84 @@
+/** Assignment operators (`=`, `|=`, `+=`…, `//=`) over the paths of their left-hand side. */
+import type { Code, Env } from './code.ts';
+import { fail } from './errors.ts';
+import { delPaths, getPath, setPath } from './paths.ts';
+import { toJson, truthy } from './values.ts';
+
+function truncated(v: unknown, max: number): string {
+  const s = toJson(v);
+  return s.length > max ? s.slice(0, max - 3) + '...' : s;
+}
+
+export function invalidPathResult(v: unknown): never {
+  return fail(`Invalid path expression with result ${truncated(v, 30)}`, 'Invalid path expression');
+}
+
+export function invalidPathNear(action: string, v: unknown): never {
+  return fail(`Invalid path expression near attempt to ${action} ${truncated(v, 30)}`, 'Invalid path expression');
+}
+
+/** All paths of `lhs` on `input`, as `path(lhs)` would produce them. */
+export function collectPaths(input: unknown, lhs: Code, env: Env): unknown[][] {
+  const out: unknown[][] = [];
+  lhs.paths(input, [], env, (v, p) => {
+    if (p === null) invalidPathResult(v);
+    out.push(p!);
+  });
+  return out;
+}
+
+/**
+ * `lhs |= f`: each path gets the first output of `f` on its old value; a path for which `f`
+ * is empty is deleted (jq 1.7.1's `_modify`, including its index shifting on arrays).
+ */
+export function modifyPaths(
+  input: unknown,
+  lhs: Code,
+  env: Env,
+  update: (v: unknown, k: (u: unknown) => void) => void,
+): unknown {
+  let acc = input;
+  const STOP = {};
+  for (const p of collectPaths(input, lhs, env)) {
+    let got = false;
+    let out: unknown;
+    try {
+      update(getPath(acc, p), (u) => {
+        got = true;
+        out = u;
+        throw STOP;
+      });
+    } catch (err) {
+      if (err !== STOP) throw err;
+    }
+    acc = got ? setPath(acc, p, out) : delPaths(acc, [p]);
+  }
+  return acc;
+}
+
+export function assignPaths(input: unknown, lhs: Code, env: Env, value: unknown): unknown {
+  let acc = input;
+  for (const p of collectPaths(input, lhs, env)) acc = setPath(acc, p, value);
+  return acc;
+}
+
+export function arithUpdate(
+  input: unknown,
+  lhs: Code,
+  env: Env,
+  value: unknown,
+  op: (a: unknown, b: unknown) => unknown,
+): unknown {
+  let acc = input;
+  for (const p of collectPaths(input, lhs, env)) acc = setPath(acc, p, op(getPath(acc, p), value));
+  return acc;
+}
+
+export function altUpdate(input: unknown, lhs: Code, env: Env, value: unknown): unknown {
+  let acc = input;
+  for (const p of collectPaths(input, lhs, env)) {
+    const cur = getPath(acc, p);
+    acc = setPath(acc, p, truthy(cur) ? cur : value);
+  }
+  return acc;
+}

@@ -1,0 +1,123 @@
+/** Arithmetic and comparison operators with jq's overloading and error wording. */
+import { fail } from './errors.ts';
+import { R, checkArrayLength, checkString, stringLimit } from './runtime.ts';
+import { compare, equals, isObject, setKey, typeAndValue, typeOf, type Obj } from './values.ts';
+
+function typeError(a: unknown, b: unknown, what: string): never {
+  return fail(
+    `${typeAndValue(a)} and ${typeAndValue(b)} ${what}`,
+    `${typeOf(a)} and ${typeOf(b)} ${what}`,
+  );
+}
+
+export function add(a: unknown, b: unknown): unknown {
+  if (typeof a === 'number' && typeof b === 'number') return a + b;
+  if (a === null) return b;
+  if (b === null) return a;
+  if (typeof a === 'string' && typeof b === 'string') return checkString(a + b);
+  if (Array.isArray(a) && Array.isArray(b)) {
+    checkArrayLength(a.length + b.length);
+    return a.concat(b);
+  }
+  if (isObject(a) && isObject(b)) {
+    const o: Obj = { ...a };
+    for (const k of Object.keys(b)) setKey(o, k, b[k]);
+    return o;
+  }
+  return typeError(a, b, 'cannot be added');
+}
+
+export function subtract(a: unknown, b: unknown): unknown {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  if (Array.isArray(a) && Array.isArray(b)) return a.filter((x) => !b.some((y) => equals(x, y)));
+  return typeError(a, b, 'cannot be subtracted');
+}
+
+function deepMerge(a: Obj, b: Obj): Obj {
+  const o: Obj = { ...a };
+  for (const k of Object.keys(b)) {
+    const bv = b[k];
+    const av = Object.hasOwn(o, k) ? o[k] : undefined;
+    setKey(o, k, isObject(av) && isObject(bv) ? deepMerge(av, bv) : bv);
+  }
+  return o;
+}
+
+function repeatString(s: string, n: number): unknown {
+  // jq 1.7.1: a non-positive (or nan) count gives null; otherwise the count is truncated
+  if (!(n > 0)) return null;
+  const count = Math.floor(n);
+  if (s.length * count > R.limits.maxStringLength) stringLimit();
+  return s.repeat(count);
+}
+
+export function multiply(a: unknown, b: unknown): unknown {
+  if (typeof a === 'number' && typeof b === 'number') return a * b;
+  if (typeof a === 'string' && typeof b === 'number') return repeatString(a, b);
+  if (typeof a === 'number' && typeof b === 'string') return repeatString(b, a);
+  if (isObject(a) && isObject(b)) return deepMerge(a, b);
+  return typeError(a, b, 'cannot be multiplied');
+}
+
+export function splitString(s: string, sep: string): string[] {
+  if (s === '') return [];
+  return s.split(sep);
+}
+
+export function divide(a: unknown, b: unknown): unknown {
+  if (typeof a === 'number' && typeof b === 'number') {
+    if (b === 0) typeError(a, b, 'cannot be divided because the divisor is zero');
+    return a / b;
+  }
+  if (typeof a === 'string' && typeof b === 'string') return splitString(a, b);
+  return typeError(a, b, 'cannot be divided');
+}
+
+function toIntmax(x: number): number {
+  if (x !== x) return 0;
+  if (x >= 9.223372036854776e18) return 9.223372036854776e18;
+  if (x <= -9.223372036854776e18) return -9.223372036854776e18;
+  return Math.trunc(x);
+}
+
+export function modulo(a: unknown, b: unknown): unknown {
+  if (typeof a === 'number' && typeof b === 'number') {
+    if (a !== a || b !== b) return NaN;
+    const bi = toIntmax(b);
+    if (bi === 0) typeError(a, b, 'cannot be divided (remainder) because the divisor is zero');
+    const ai = toIntmax(a);
+    if (Math.abs(ai) <= Number.MAX_SAFE_INTEGER && Math.abs(bi) <= Number.MAX_SAFE_INTEGER) {
+      const r = ai % Math.abs(bi);
+      return r === 0 ? 0 : r;
+    }
+    return Number(BigInt(ai) % BigInt(bi));
+  }
+  return typeError(a, b, 'cannot be divided');
+}
+
+export function negate(v: unknown): unknown {
+  if (typeof v === 'number') return -v;
+  return fail(`${typeAndValue(v)} cannot be negated`, `${typeOf(v)} cannot be negated`);
+}
+
+export type BinaryOp = (a: unknown, b: unknown) => unknown;
+
+const OPS: Record<string, BinaryOp> = {
+  '+': add,
+  '-': subtract,
+  '*': multiply,
+  '/': divide,
+  '%': modulo,
+  '==': (a, b) => equals(a, b),
+  '!=': (a, b) => !equals(a, b),
+  '<': (a, b) => compare(a, b) < 0,
+  '<=': (a, b) => compare(a, b) <= 0,
+  '>': (a, b) => compare(a, b) > 0,
+  '>=': (a, b) => compare(a, b) >= 0,
+};
+
+export function binop(op: string): BinaryOp {
+  const f = OPS[op];
+  if (!f) throw new Error(`unknown operator ${op}`);
+  return f;
+}
