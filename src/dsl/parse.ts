@@ -93,8 +93,9 @@ function yamlErrorPosition(text: string): SourcePosition | undefined {
   return pos ? { line: pos.line, column: pos.col } : undefined;
 }
 
+/** The first line of a `yaml` error message, without its trailing " at line L, column C:" (positions travel separately). */
 function firstLine(message: string): string {
-  return message.split('\n')[0]!.trim();
+  return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?\s*$/, '').trim();
 }
 
 /** V8 and JavaScriptCore report "position N" or "line L column C"; turn either into a position. */
