@@ -25,7 +25,7 @@ export type ValidationResult = { ok: true; workflow: Workflow } | { ok: false; e
  * On success the document itself is returned, typed (no defaults filled in, shape unchanged).
  *
  * @example
- * const r = validateWorkflow(doc, { checkExpression: jqExpressionChecker });
+ * const r = validateWorkflow(doc, { checkExpression }); // from src/expr/check.ts (jq)
  * if (!r.ok) for (const e of r.errors) console.log(`${e.pointer}: ${e.message}`);
  */
 export function validateWorkflow(doc: unknown, options: ValidateOptions = {}): ValidationResult {
