@@ -36,7 +36,9 @@ export function expressionSource(text: string): string {
 
 /**
  * Evaluates one jq program against `input` with `variables`; the first output is the value
- * (`null` when the program yields nothing). Failures become expression errors (400).
+ * (`null` when the program yields nothing). Failures — parse, compile, runtime, and jq limits —
+ * become expression errors (400). Programs compile once (`compileCached`, keyed by source and
+ * variable names).
  */
 export function evaluateSource(
   source: string,
@@ -44,20 +46,14 @@ export function evaluateSource(
   variables: ExpressionVariables,
   options: EvaluateOptions = {},
 ): unknown {
-  const names = Object.keys(variables);
   try {
-    const program = compileCached(source, compileOptions(names, options));
-    const out = program.run(input, variables);
-    return out.length === 0 ? null : out[0];
+    const program = compileCached(source, { variables: Object.keys(variables) });
+    const now = options.now;
+    const out = program.first(input, variables, now === undefined ? undefined : { now: () => now / 1000 });
+    return out === undefined ? null : out;
   } catch (e) {
     throw expressionFault(source, e);
   }
-}
-
-function compileOptions(names: string[], options: EvaluateOptions) {
-  const o: { variables: string[]; now?: number } = { variables: names };
-  if (options.now !== undefined) o.now = options.now;
-  return o;
 }
 
 /** Evaluates an expression field (always jq, `${ }` optional). */

@@ -2,7 +2,8 @@
  * `try`/`catch`: runs `try`; an error that passes `catch.errors.with`, `when` and `exceptWhen`
  * (with the error in scope as `$<as>`, default `$error`) is caught. A `retry` policy re-runs `try`
  * after its back-off (a `timer` effect) while its limits allow; then `catch.do` runs with the error
- * in scope. Output: the `try` output, or the `catch.do` output, or the input when caught without `do`.
+ * in scope. Output: the `try` output, or the `catch.do` output, or the input when caught without
+ * `do` and without `retry` (when a retry policy runs out and there is no `do`, the error propagates).
  * `limit.attempt.duration` arms a timeout on each attempt's task list, raised inside the try.
  */
 import type { ErrorFilter, TryTask } from '../dsl/model.ts';
@@ -73,6 +74,9 @@ function caught(f: TaskFrame, env: Env, t: TryTask, error: WorkflowError): KindA
       emitEffect(env, { kind: 'timer', id, task: f.ptr, dueAt: env.ctx.now + delay, purpose: 'retry' });
       return wait;
     }
+    // Retries exhausted and nothing else handles the error: it propagates (a retry policy alone
+    // does not swallow the last failure).
+    if (!c.do) return failWith(error);
   }
   if (!c.do) return done(f.input);
   s.phase = 'catch';

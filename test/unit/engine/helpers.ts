@@ -1,0 +1,65 @@
+/** Shared helpers for interpreter tests: tiny documents, a JSON-round-tripping driver. */
+import { expect } from 'vitest';
+import { advance } from '../../../src/engine/index.ts';
+import type { AdvanceResult, Effect, EngineContext, InstanceState, Stimulus, Workflow } from '../../../src/engine/index.ts';
+
+export const document = { dsl: '1.0.3', namespace: 'test', name: 'unit', version: '1.0.0' };
+
+/** A workflow document from its `do` list and top-level extras. */
+export function wf(tasks: unknown[], extra: Record<string, unknown> = {}): Workflow {
+  return { document, do: tasks, ...extra } as Workflow;
+}
+
+export const T0 = Date.UTC(2026, 0, 1);
+
+/** One `advance` from `start`: what a workflow of pure tasks does in a single call. */
+export function start(w: Workflow, input: unknown = {}, ctx: Partial<EngineContext> = {}): AdvanceResult {
+  return advance(w, undefined, { kind: 'start', input }, { now: T0, instanceId: 'i-1', ...ctx });
+}
+
+const json = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+
+/**
+ * Drives an instance to its end: `respond` maps each effect to the stimulus that answers it (or
+ * undefined). Between every advance the state is serialized to JSON and back, and the advance is run
+ * twice (once on the round-tripped copy) to check that the result is identical — the interpreter
+ * keeps nothing outside the state.
+ */
+export function drive(
+  w: Workflow,
+  input: unknown,
+  respond: (e: Effect, now: number) => Stimulus | undefined,
+  ctx: Partial<EngineContext> = {},
+): { state: InstanceState; effects: Effect[]; steps: AdvanceResult[] } {
+  let now = T0;
+  const steps: AdvanceResult[] = [];
+  const all: Effect[] = [];
+  let r = advance(w, undefined, { kind: 'start', input }, { now, instanceId: 'i-1', ...ctx });
+  steps.push(r);
+  const queue: Stimulus[] = [];
+  for (let guard = 0; guard < 1000; guard++) {
+    all.push(...r.effects);
+    for (const e of r.effects) {
+      const s = respond(e, now);
+      if (s) queue.push(s);
+    }
+    if (['completed', 'faulted', 'cancelled'].includes(r.state.status)) break;
+    const next = queue.shift();
+    if (!next) break;
+    if (next.kind === 'timerFired') {
+      const t = all.find((e) => e.kind === 'timer' && e.id === next.id) as { dueAt: number } | undefined;
+      if (t) now = Math.max(now, t.dueAt);
+    }
+    const c = { now, ...ctx };
+    const a = advance(w, json(r.state), next, c);
+    const b = advance(w, json(r.state), json(next), c);
+    expect(json(a)).toEqual(json(b));
+    r = a;
+    steps.push(r);
+  }
+  return { state: r.state, effects: all, steps };
+}
+
+export function effectsOf<K extends Effect['kind']>(effects: Effect[], kind: K): Extract<Effect, { kind: K }>[] {
+  return effects.filter((e) => e.kind === kind) as Extract<Effect, { kind: K }>[];
+}
