@@ -1,0 +1,320 @@
+/**
+ * One activation = one message: load the instance, turn the message into a stimulus, run the
+ * interpreter until it waits or ends, perform HTTP calls outside any transaction, feed results back,
+ * and checkpoint after each round of I/O results and at the end. The message stays in its queue
+ * (hidden, its lease extended) until the final checkpoint deletes it, so a replica dying anywhere
+ * leaves it to come back: the next activation finds the saved state and the calls still pending,
+ * and performs those again with the same Idempotency-Keys.
+ */
+import { advance, isStale } from '../engine/index.ts';
+import { workflowError } from '../engine/errors.ts';
+import type { Effect, EngineContext, HistoryEntry, InstanceState, Stimulus, Workflow, WorkflowError } from '../engine/types.ts';
+import { performHttp, type HttpPerformerOptions } from '../effects/http.ts';
+import type { Message } from '../store/queries/pgmq.ts';
+import { pgmq } from '../store/queries/pgmq.ts';
+import type { InstanceStatus, RunnerMessage, StartRequest } from '../store/queries/instances.ts';
+import { getWorkflow } from '../store/queries/workflows.ts';
+import type { Sql } from '../store/sql.ts';
+import { writeCheckpoint, type Checkpoint, type CheckpointWriter, type HttpEffect } from './checkpoint.ts';
+import type { DefinitionCache } from './definitions.ts';
+import { literalTypes } from './events.ts';
+
+export interface ActivationDeps {
+  sql: Sql;
+  writer: CheckpointWriter;
+  definitions: DefinitionCache;
+  http: HttpPerformerOptions;
+  visibilityTimeoutSeconds: number;
+  maxDeliveries: number;
+  secrets?: (namespace: string) => Record<string, unknown> | undefined;
+  runtime?: EngineContext['runtime'];
+}
+
+export type ActivationOutcome = 'done' | 'stale' | 'conflict' | 'dead';
+
+type Row = {
+  id: string;
+  namespace: string;
+  workflow_name: string;
+  workflow_version: string;
+  status: InstanceStatus;
+  input: unknown;
+  state: InstanceState | null;
+  version: number;
+  pending: HttpEffect[] | null;
+  queue: string;
+  now: Date;
+};
+
+const DEAD_QUEUE = 'weir_dead';
+
+export async function activate(deps: ActivationDeps, queue: string, msg: Message<RunnerMessage>): Promise<ActivationOutcome> {
+  const body = msg.message;
+  const [row] = await deps.sql<Row>`
+    SELECT id, namespace, workflow_name, workflow_version, status, input, state, version, pending, queue, weir.now() AS now
+    FROM weir.instances WHERE id = ${body?.instance ?? '00000000-0000-0000-0000-000000000000'}::uuid`;
+  if (!row || row.status === 'completed' || row.status === 'faulted' || row.status === 'cancelled') {
+    await pgmq.delete(deps.sql, queue, msg.msgId);
+    return 'stale';
+  }
+  if (msg.readCt > deps.maxDeliveries) return moveToDead(deps, queue, msg, row);
+
+  let now = new Date(row.now).getTime();
+  const started = performance.now();
+  const clock = () => now + (performance.now() - started);
+  const ctx = (): EngineContext => ({
+    now: Math.round(clock()),
+    instanceId: row.id,
+    seed: row.id,
+    ...(deps.secrets ? { secrets: deps.secrets(row.namespace) ?? {} } : {}),
+    ...(deps.runtime ? { runtime: deps.runtime } : {}),
+  });
+  let workflow: Workflow | undefined;
+  try {
+    workflow = await deps.definitions.get(deps.sql, row.namespace, row.workflow_name, row.workflow_version);
+  } catch (error) {
+    return faultDirectly(deps, queue, msg, row, workflowError('configuration', (error as Error).message));
+  }
+  if (!workflow) {
+    const ref = `${row.namespace}/${row.workflow_name}:${row.workflow_version}`;
+    return faultDirectly(deps, queue, msg, row, workflowError('configuration', `workflow ${ref} is not registered`, { status: 404 }));
+  }
+
+  let state: InstanceState | undefined = row.state ?? undefined;
+  let version = row.version;
+  const stimulus = toStimulus(body, row);
+  let pending: HttpEffect[] = row.pending ?? [];
+  const acc = newAccumulator();
+  let changed = false;
+
+  if (stimulus && !isStale(state, stimulus)) {
+    const r = advance(workflow, state, stimulus, ctx());
+    state = r.state;
+    changed = true;
+    pending = pending.concat(acc.add(r.effects, r.history));
+  } else if (pending.length === 0) {
+    await pgmq.delete(deps.sql, queue, msg.msgId);
+    return 'stale';
+  }
+
+  // Keep the message hidden while calls run: extend its lease at half the visibility timeout.
+  const leaseMs = Math.max(1000, (deps.visibilityTimeoutSeconds * 1000) / 2);
+  const lease = setInterval(() => {
+    void pgmq.setVt(deps.sql, queue, msg.msgId, deps.visibilityTimeoutSeconds).catch(() => {});
+  }, leaseMs);
+  try {
+    while (pending.length) {
+      const round = pending;
+      const outcomes = await Promise.all(round.map((e) => performHttp(e, deps.http)));
+      pending = [];
+      for (let i = 0; i < round.length; i++) {
+        if (!state) break;
+        const s: Stimulus = { kind: 'effectResult', id: round[i].id, ...outcomes[i] };
+        if (isStale(state, s)) continue;
+        const r = advance(workflow, state, s, ctx());
+        state = r.state;
+        changed = true;
+        pending = pending.concat(acc.add(r.effects, r.history));
+      }
+      if (pending.length && state) {
+        // A checkpoint after each round of I/O results: progress survives a crash.
+        const res = await deps.writer.submit(acc.checkpoint(row, state, version, pending, undefined));
+        if (!res.ok) return 'conflict';
+        now = res.now;
+        version++;
+        acc.reset();
+      }
+    }
+  } finally {
+    clearInterval(lease);
+  }
+  if (!state || !changed) {
+    await pgmq.delete(deps.sql, queue, msg.msgId);
+    return 'stale';
+  }
+  const children = await resolveChildren(deps.sql, acc.childEffects, row.id);
+  for (const missing of children.missing) {
+    const r = advance(workflow, state, { kind: 'childDone', id: missing.id, outcome: { status: 'faulted', error: missing.error } }, ctx());
+    state = r.state;
+    acc.add(r.effects, r.history);
+  }
+  acc.children = children.requests;
+  const res = await deps.writer.submit(acc.checkpoint(row, state, version, null, { queue, msgId: msg.msgId }));
+  return res.ok ? 'done' : 'conflict';
+}
+
+function toStimulus(body: RunnerMessage | undefined, row: Row): Stimulus | undefined {
+  switch (body?.kind) {
+    case 'start':
+      return { kind: 'start', input: row.input };
+    case 'timer':
+      return { kind: 'timerFired', id: body.target };
+    case 'event':
+      return { kind: 'event', id: body.target, events: (body.events as never[]) ?? [] };
+    case 'child-done':
+      return { kind: 'childDone', id: body.target, outcome: body.outcome as never };
+    case 'cancel':
+      return { kind: 'cancel', ...(typeof body.reason === 'string' ? { reason: body.reason } : {}) };
+    default:
+      return undefined; // 'resume' / 'http': perform what is pending
+  }
+}
+
+type ChildEffect = Extract<Effect, { kind: 'startChild' }>;
+
+function newAccumulator() {
+  let history: HistoryEntry[] = [];
+  let timers: Checkpoint['timers'] = [];
+  let cancelTimers: string[] = [];
+  let subscriptions: Checkpoint['subscriptions'] = [];
+  let unsubscribe: string[] = [];
+  let emits: Checkpoint['emits'] = [];
+  let cancelChildren: string[] = [];
+  const acc = {
+    childEffects: [] as ChildEffect[],
+    children: [] as StartRequest[],
+    /** Records durable effects; returns the HTTP calls to perform now. */
+    add(effects: Effect[], entries: HistoryEntry[]): HttpEffect[] {
+      history = history.concat(entries);
+      const http: HttpEffect[] = [];
+      for (const e of effects) {
+        switch (e.kind) {
+          case 'http':
+            http.push(e);
+            break;
+          case 'timer':
+            timers.push({ id: e.id, dueAt: e.dueAt, queue: '', message: { instance: '', kind: 'timer', target: e.id } });
+            break;
+          case 'cancelTimer':
+            cancelTimers.push(e.id);
+            timers = timers.filter((t) => t.id !== e.id);
+            break;
+          case 'listen':
+            subscriptions.push({ id: e.id, taskRef: e.task, filters: { strategy: e.strategy, filters: e.filters, types: literalTypes(e.filters) } });
+            break;
+          case 'unlisten':
+            unsubscribe.push(e.id);
+            subscriptions = subscriptions.filter((s) => s.id !== e.id);
+            break;
+          case 'emit':
+            emits.push(e.event);
+            break;
+          case 'startChild':
+            acc.childEffects.push(e);
+            break;
+          case 'cancelChild':
+            cancelChildren.push(e.id);
+            break;
+          case 'complete':
+          case 'fault':
+            break;
+        }
+      }
+      return http;
+    },
+    checkpoint(row: Row, state: InstanceState, version: number, pending: HttpEffect[] | null, consume: Checkpoint['consume']): Checkpoint {
+      const status: InstanceStatus = state.status;
+      const ended = status === 'completed' || status === 'faulted' || status === 'cancelled';
+      return {
+        instanceId: row.id,
+        expectedVersion: version,
+        state,
+        status,
+        ...(state.output === undefined ? {} : { output: state.output }),
+        ...(state.error ? { error: state.error } : {}),
+        pending,
+        history,
+        timers: timers.map((t) => ({ ...t, queue: row.queue, message: { instance: row.id, kind: 'timer', target: t.id } })),
+        cancelTimers,
+        subscriptions,
+        unsubscribe,
+        emits,
+        children: acc.children,
+        cancelChildren,
+        ended,
+        ...(consume ? { consume } : {}),
+      };
+    },
+    reset() {
+      history = [];
+      timers = [];
+      cancelTimers = [];
+      subscriptions = [];
+      unsubscribe = [];
+      emits = [];
+      cancelChildren = [];
+    },
+  };
+  return acc;
+}
+
+async function resolveChildren(sql: Sql, effects: ChildEffect[], parentId: string) {
+  const requests: StartRequest[] = [];
+  const missing: { id: string; error: WorkflowError }[] = [];
+  for (const e of effects) {
+    const wf = await getWorkflow(sql, e.workflow.namespace, e.workflow.name, e.workflow.version);
+    if (!wf) {
+      const ref = `${e.workflow.namespace}/${e.workflow.name}:${e.workflow.version}`;
+      if (e.await) missing.push({ id: e.id, error: workflowError('configuration', `workflow ${ref} is not registered`, { status: 404 }) });
+      continue;
+    }
+    requests.push({
+      namespace: wf.namespace,
+      workflowName: wf.name,
+      workflowVersion: wf.version,
+      queue: wf.queue,
+      input: e.input ?? null,
+      ...(e.await ? { parent: { id: parentId, wait: e.id } } : {}),
+      // Re-running the same activation after a crash must not start the child twice.
+      idempotencyKey: `child:${parentId}:${e.id}`,
+    });
+  }
+  return { requests, missing };
+}
+
+/** Faults the instance without running it (unknown or broken definition) and consumes the message. */
+async function faultDirectly(deps: ActivationDeps, queue: string, msg: Message<RunnerMessage>, row: Row, error: WorkflowError): Promise<ActivationOutcome> {
+  const ok = await endWithError(deps.sql, row, error, { queue, msgId: msg.msgId });
+  return ok ? 'done' : 'conflict';
+}
+
+/** A message read more than WEIR_MAX_DELIVERIES times: to `weir_dead`, its instance faulted. */
+async function moveToDead(deps: ActivationDeps, queue: string, msg: Message<RunnerMessage>, row: Row): Promise<ActivationOutcome> {
+  const error = workflowError(
+    'runtime',
+    `message ${msg.msgId} (${msg.message?.kind ?? 'unknown'}) was delivered ${msg.readCt} times without completing (WEIR_MAX_DELIVERIES=${deps.maxDeliveries}); it was moved to ${DEAD_QUEUE}`,
+    { title: 'Poison message' },
+  );
+  await deps.sql.begin(async (tx) => {
+    await pgmq.create(tx, DEAD_QUEUE);
+    await pgmq.send(tx, DEAD_QUEUE, { queue, msgId: msg.msgId, readCt: msg.readCt, enqueuedAt: msg.enqueuedAt, message: msg.message });
+    await endWithError(tx, row, error, { queue, msgId: msg.msgId });
+  });
+  return 'dead';
+}
+
+async function endWithError(sql: Sql, row: Row, error: WorkflowError, consume: { queue: string; msgId: number }): Promise<boolean> {
+  const state: InstanceState = row.state
+    ? { ...row.state, status: 'faulted', error }
+    : { v: 1, id: row.id, status: 'faulted', input: row.input, startedAt: new Date(row.now).getTime(), context: {}, seq: 0, threads: {}, waits: {}, timeouts: {}, error };
+  return sql.begin((tx) =>
+    writeCheckpoint(tx, {
+      instanceId: row.id,
+      expectedVersion: row.version,
+      state,
+      status: 'faulted',
+      error,
+      pending: null,
+      history: [{ at: new Date(row.now).getTime(), kind: 'workflowFaulted', data: { error } }],
+      timers: [],
+      cancelTimers: [],
+      subscriptions: [],
+      unsubscribe: [],
+      emits: [],
+      children: [],
+      cancelChildren: [],
+      ended: true,
+      consume,
+    }),
+  );
+}

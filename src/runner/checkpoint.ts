@@ -1,0 +1,178 @@
+/**
+ * Checkpoints: everything one activation step changes, committed in ONE transaction — the instance
+ * row (state, status, version bump by compare-and-set), history rows, timers armed and cancelled,
+ * subscriptions, events emitted (and delivered to waiting subscriptions), child instances started,
+ * messages sent, and the consumed message deleted. A checkpoint whose expected version is no longer
+ * current is a conflict: nothing of it is written and the caller lets its message come back.
+ *
+ * `CheckpointWriter` group-commits the checkpoints submitted while a transaction is in flight:
+ * one transaction (one WAL flush) for many activations — the throughput lever of DESIGN §5.
+ */
+import type { CloudEvent, Effect, HistoryEntry, InstanceState, WorkflowError } from '../engine/types.ts';
+import { json, type Sql } from '../store/sql.ts';
+import { pgmq } from '../store/queries/pgmq.ts';
+import { startInstance, type InstanceStatus, type RunnerMessage, type StartRequest } from '../store/queries/instances.ts';
+import { deliverEvents } from './events.ts';
+
+export type HttpEffect = Extract<Effect, { kind: 'http' }>;
+
+export interface Checkpoint {
+  instanceId: string;
+  expectedVersion: number;
+  state: InstanceState;
+  status: InstanceStatus;
+  output?: unknown;
+  error?: WorkflowError;
+  /** I/O started and not yet fed back; null clears. */
+  pending: HttpEffect[] | null;
+  history: HistoryEntry[];
+  timers: { id: string; dueAt: number; queue: string; message: RunnerMessage }[];
+  cancelTimers: string[];
+  subscriptions: { id: string; taskRef: string; filters: unknown }[];
+  unsubscribe: string[];
+  emits: CloudEvent[];
+  children: StartRequest[];
+  cancelChildren: string[];
+  /** Whether the instance ended: its parent (if any) hears of it in the same transaction. */
+  ended: boolean;
+  /** The message this activation consumed; deleted only by the final checkpoint. */
+  consume?: { queue: string; msgId: number };
+}
+
+export type CheckpointResult = { ok: true; now: number } | { ok: false; reason: 'conflict' };
+
+/** Writes one checkpoint inside `tx`. Returns false (writing nothing) on a version conflict. */
+export async function writeCheckpoint(tx: Sql, cp: Checkpoint): Promise<boolean> {
+  const terminal = cp.status === 'completed' || cp.status === 'faulted' || cp.status === 'cancelled';
+  const updated = await tx<{ parent_id: string | null; parent_wait: string | null; queue: string }>`
+    UPDATE weir.instances SET
+      state = ${json(cp.state)}::jsonb,
+      status = ${cp.status},
+      output = ${cp.output === undefined ? null : json(cp.output)}::jsonb,
+      error = ${cp.error === undefined ? null : json(cp.error)}::jsonb,
+      pending = ${cp.pending && cp.pending.length ? json(cp.pending) : null}::jsonb,
+      version = version + 1,
+      updated_at = weir.now(),
+      started_at = coalesce(started_at, weir.now()),
+      ended_at = CASE WHEN ${terminal}::boolean THEN weir.now() ELSE NULL END
+    WHERE id = ${cp.instanceId}::uuid AND version = ${cp.expectedVersion}
+    RETURNING parent_id, parent_wait, queue`;
+  if (updated.length === 0) return false;
+  const row = updated[0];
+  if (cp.history.length) {
+    await tx`
+      INSERT INTO weir.history (instance_id, seq, at, kind, task_ref, data)
+      SELECT ${cp.instanceId}::uuid,
+             coalesce((SELECT max(seq) FROM weir.history WHERE instance_id = ${cp.instanceId}::uuid), 0) + h.ord,
+             to_timestamp((h.e->>'at')::double precision / 1000), h.e->>'kind', h.e->>'ref',
+             CASE WHEN h.e ? 'task' OR h.e ? 'data' OR h.e ? 'branch'
+                  THEN jsonb_strip_nulls(jsonb_build_object('task', h.e->'task', 'branch', h.e->'branch', 'data', h.e->'data'))
+                  ELSE NULL END
+      FROM jsonb_array_elements(${json(cp.history)}::jsonb) WITH ORDINALITY AS h(e, ord)`;
+  }
+  if (cp.cancelTimers.length) {
+    await tx`DELETE FROM weir.timers WHERE instance_id = ${cp.instanceId}::uuid
+             AND id IN (SELECT jsonb_array_elements_text(${json(cp.cancelTimers)}::jsonb))`;
+  }
+  if (terminal) await tx`DELETE FROM weir.timers WHERE instance_id = ${cp.instanceId}::uuid`;
+  if (cp.timers.length) {
+    await tx`
+      INSERT INTO weir.timers (id, instance_id, queue, due_at, message)
+      SELECT t->>'id', ${cp.instanceId}::uuid, t->>'queue', to_timestamp((t->>'dueAt')::double precision / 1000), t->'message'
+      FROM jsonb_array_elements(${json(cp.timers)}::jsonb) AS t
+      ON CONFLICT (instance_id, id) DO UPDATE SET due_at = EXCLUDED.due_at, message = EXCLUDED.message`;
+  }
+  if (cp.unsubscribe.length || terminal) {
+    await tx`DELETE FROM weir.subscriptions WHERE instance_id = ${cp.instanceId}::uuid
+             AND (${terminal}::boolean OR id IN (SELECT jsonb_array_elements_text(${json(cp.unsubscribe)}::jsonb)))`;
+  }
+  if (cp.subscriptions.length && !terminal) {
+    await tx`
+      INSERT INTO weir.subscriptions (id, instance_id, task_ref, filters)
+      SELECT s->>'id', ${cp.instanceId}::uuid, s->>'taskRef', s->'filters'
+      FROM jsonb_array_elements(${json(cp.subscriptions)}::jsonb) AS s
+      ON CONFLICT (instance_id, id) DO NOTHING`;
+  }
+  for (const child of cp.children) await startInstance(tx, child);
+  if (cp.cancelChildren.length) {
+    const kids = await tx<{ id: string; queue: string; parent_wait: string }>`
+      SELECT id, queue, parent_wait FROM weir.instances
+      WHERE parent_id = ${cp.instanceId}::uuid AND parent_wait IN (SELECT jsonb_array_elements_text(${json(cp.cancelChildren)}::jsonb))
+        AND status NOT IN ('completed', 'faulted', 'cancelled')`;
+    for (const k of kids) {
+      await pgmq.send(tx, k.queue, { instance: k.id, kind: 'cancel', target: k.id, reason: 'parent cancelled it' } satisfies RunnerMessage);
+    }
+  }
+  if (cp.emits.length) await deliverEvents(tx, cp.emits);
+  if (cp.ended && row.parent_id && row.parent_wait) {
+    const [parent] = await tx<{ queue: string }>`SELECT queue FROM weir.instances WHERE id = ${row.parent_id}::uuid`;
+    if (parent) {
+      const outcome = { status: cp.status, ...(cp.output === undefined ? {} : { output: cp.output }), ...(cp.error ? { error: cp.error } : {}) };
+      await pgmq.send(tx, parent.queue, { instance: row.parent_id, kind: 'child-done', target: row.parent_wait, outcome } satisfies RunnerMessage);
+    }
+  }
+  if (cp.consume) await pgmq.delete(tx, cp.consume.queue, cp.consume.msgId);
+  return true;
+}
+
+interface Queued {
+  cp: Checkpoint;
+  resolve(r: CheckpointResult): void;
+  reject(e: unknown): void;
+}
+
+/**
+ * Group commit: checkpoints submitted while a commit is in flight wait and go together in the
+ * next transaction (up to `maxGroup`). A failing group is retried one checkpoint at a time, so
+ * one bad checkpoint cannot fail its neighbours.
+ */
+export class CheckpointWriter {
+  readonly #sql: Sql;
+  readonly #maxGroup: number;
+  #queue: Queued[] = [];
+  #flushing = false;
+
+  constructor(sql: Sql, options: { maxGroup?: number } = {}) {
+    this.#sql = sql;
+    this.#maxGroup = options.maxGroup ?? 64;
+  }
+
+  submit(cp: Checkpoint): Promise<CheckpointResult> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ cp, resolve, reject });
+      if (!this.#flushing) void this.#flush();
+    });
+  }
+
+  async #flush(): Promise<void> {
+    this.#flushing = true;
+    try {
+      // Let activations finishing in the same tick join this group.
+      await new Promise<void>((r) => setTimeout(r, 0));
+      while (this.#queue.length) {
+        const group = this.#queue.splice(0, this.#maxGroup);
+        await this.#commit(group);
+      }
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  async #commit(group: Queued[]): Promise<void> {
+    try {
+      const results = await this.#sql.begin(async (tx) => {
+        const out: boolean[] = [];
+        for (const q of group) out.push(await writeCheckpoint(tx, q.cp));
+        const [{ now }] = await tx<{ now: Date }>`SELECT weir.now() AS now`;
+        return { out, now: new Date(now).getTime() };
+      });
+      group.forEach((q, i) => q.resolve(results.out[i] ? { ok: true, now: results.now } : { ok: false, reason: 'conflict' }));
+    } catch (error) {
+      if (group.length === 1) {
+        group[0].reject(error);
+        return;
+      }
+      for (const q of group) await this.#commit([q]);
+    }
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * The runner: reads its queues in batches, runs activations concurrently (bounded, one at a time
+ * per instance), fires due timers, and group-commits checkpoints. `drain()` is the loop body —
+ * tests and edge cron call it directly; `start()` runs it in a bounded poll loop with idle back-off.
+ */
+import type { Config } from '../config.ts';
+import type { HttpPerformerOptions } from '../effects/http.ts';
+import type { EngineContext } from '../engine/types.ts';
+import type { Logger } from '../log.ts';
+import { pgmq, type Message } from '../store/queries/pgmq.ts';
+import type { RunnerMessage } from '../store/queries/instances.ts';
+import type { Sql } from '../store/sql.ts';
+import { activate, type ActivationOutcome } from './activation.ts';
+import { CheckpointWriter } from './checkpoint.ts';
+import { DefinitionCache } from './definitions.ts';
+import { fireDueTimers } from './timers.ts';
+
+export interface RunnerOptions {
+  sql: Sql;
+  log: Logger;
+  runner: Config['runner'];
+  http?: HttpPerformerOptions;
+  secrets?: (namespace: string) => Record<string, unknown> | undefined;
+  runtime?: EngineContext['runtime'];
+}
+
+export interface DrainOptions {
+  /** Stop after this many messages (default: no cap). */
+  maxMessages?: number;
+  /** Stop after this long (default: no cap). */
+  maxMillis?: number;
+}
+
+export interface DrainReport {
+  messages: number;
+  done: number;
+  stale: number;
+  conflicts: number;
+  dead: number;
+  errors: number;
+  timersFired: number;
+  ms: number;
+}
+
+export class Runner {
+  readonly #o: RunnerOptions;
+  readonly #writer: CheckpointWriter;
+  readonly #definitions = new DefinitionCache();
+  readonly #errorKinds = new Set<string>();
+  #loop: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+  readonly stats = { messages: 0, done: 0, stale: 0, conflicts: 0, dead: 0, errors: 0, timersFired: 0 };
+
+  constructor(options: RunnerOptions) {
+    this.#o = options;
+    this.#writer = new CheckpointWriter(options.sql, { maxGroup: Math.max(8, options.runner.batchSize) });
+  }
+
+  async #queues(): Promise<string[]> {
+    const configured = this.#o.runner.queues;
+    if (!configured.includes('*')) return [...configured];
+    return (await pgmq.listQueues(this.#o.sql)).map((q) => q.queueName).filter((q) => q !== 'weir_dead');
+  }
+
+  /** One sweep: due timers, then one batch from each queue. Returns what it did. */
+  async sweep(limit = Number.POSITIVE_INFINITY): Promise<DrainReport> {
+    const started = performance.now();
+    const report: DrainReport = { messages: 0, done: 0, stale: 0, conflicts: 0, dead: 0, errors: 0, timersFired: 0, ms: 0 };
+    report.timersFired = await fireDueTimers(this.#o.sql, Math.max(100, this.#o.runner.batchSize * 4));
+    for (const queue of await this.#queues()) {
+      const qty = Math.min(this.#o.runner.batchSize, limit - report.messages);
+      if (qty <= 0) break;
+      let batch: Message<RunnerMessage>[];
+      try {
+        batch = await pgmq.read<RunnerMessage>(this.#o.sql, queue, this.#o.runner.visibilityTimeoutSeconds, qty);
+      } catch (error) {
+        if (/does not exist/.test((error as Error).message)) continue; // queue not created yet
+        throw error;
+      }
+      report.messages += batch.length;
+      await this.#runBatch(queue, batch, report);
+    }
+    report.ms = performance.now() - started;
+    for (const k of ['messages', 'done', 'stale', 'conflicts', 'dead', 'errors', 'timersFired'] as const) this.stats[k] += report[k];
+    return report;
+  }
+
+  /** Messages of one instance run one after another; different instances run concurrently. */
+  async #runBatch(queue: string, batch: Message<RunnerMessage>[], report: DrainReport): Promise<void> {
+    const byInstance = new Map<string, Message<RunnerMessage>[]>();
+    for (const m of batch) {
+      const key = m.message?.instance ?? `?${m.msgId}`;
+      byInstance.set(key, [...(byInstance.get(key) ?? []), m]);
+    }
+    const lanes = [...byInstance.values()];
+    const deps = {
+      sql: this.#o.sql,
+      writer: this.#writer,
+      definitions: this.#definitions,
+      http: this.#o.http ?? {},
+      visibilityTimeoutSeconds: this.#o.runner.visibilityTimeoutSeconds,
+      maxDeliveries: this.#o.runner.maxDeliveries,
+      ...(this.#o.secrets ? { secrets: this.#o.secrets } : {}),
+      ...(this.#o.runtime ? { runtime: this.#o.runtime } : {}),
+    };
+    let next = 0;
+    const worker = async () => {
+      while (next < lanes.length) {
+        const lane = lanes[next++];
+        for (const m of lane) {
+          let outcome: ActivationOutcome | 'error';
+          try {
+            outcome = await activate(deps, queue, m);
+          } catch (error) {
+            outcome = 'error';
+            this.#logOnce(error as Error, { queue, msgId: m.msgId, instance: m.message?.instance });
+          }
+          if (outcome === 'conflict') {
+            // Another activation moved the instance on: let this message come back and be judged
+            // against the new state (applied, or dropped as stale) instead of losing it.
+            await pgmq.setVt(this.#o.sql, queue, m.msgId, 0).catch(() => {});
+          }
+          const key = outcome === 'error' ? 'errors' : outcome === 'conflict' ? 'conflicts' : outcome;
+          report[key]++;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.#o.runner.concurrency, lanes.length) }, worker));
+  }
+
+  /** Runs sweeps until there is no work left or a cap is reached. */
+  async drain(options: DrainOptions = {}): Promise<DrainReport> {
+    const started = performance.now();
+    const total: DrainReport = { messages: 0, done: 0, stale: 0, conflicts: 0, dead: 0, errors: 0, timersFired: 0, ms: 0 };
+    const maxMessages = options.maxMessages ?? Number.POSITIVE_INFINITY;
+    const maxMillis = options.maxMillis ?? Number.POSITIVE_INFINITY;
+    for (;;) {
+      const r = await this.sweep(maxMessages - total.messages);
+      for (const k of ['messages', 'done', 'stale', 'conflicts', 'dead', 'errors', 'timersFired'] as const) total[k] += r[k];
+      const idle = r.messages === 0 && r.timersFired === 0;
+      if (idle || total.messages >= maxMessages || performance.now() - started >= maxMillis) break;
+    }
+    total.ms = performance.now() - started;
+    return total;
+  }
+
+  /** Background poll loop until `signal` aborts; waits for the sweep in flight before resolving stop(). */
+  start(signal: AbortSignal): void {
+    if (this.#loop) return;
+    const { pollIntervalMs, pollIntervalMaxMs } = this.#o.runner;
+    this.#loop = (async () => {
+      let idleDelay = pollIntervalMs;
+      while (!signal.aborted) {
+        let delay: number;
+        try {
+          const r = await this.sweep();
+          const busy = r.messages > 0 || r.timersFired > 0;
+          idleDelay = busy ? pollIntervalMs : Math.min(pollIntervalMaxMs, idleDelay * 2);
+          delay = busy ? pollIntervalMs : idleDelay;
+        } catch (error) {
+          this.#logOnce(error as Error, { where: 'sweep' });
+          idleDelay = Math.min(pollIntervalMaxMs, Math.max(idleDelay * 2, 250));
+          delay = idleDelay; // never a hot loop after an error
+        }
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(done, delay);
+          function done() {
+            clearTimeout(t);
+            signal.removeEventListener('abort', done);
+            resolve();
+          }
+          this.#wake = done;
+          signal.addEventListener('abort', done, { once: true });
+        });
+      }
+    })();
+  }
+
+  /** Cuts the current idle sleep short (e.g. on a NOTIFY). */
+  wake(): void {
+    this.#wake?.();
+  }
+
+  async stopped(): Promise<void> {
+    await this.#loop;
+  }
+
+  #logOnce(error: Error, fields: Record<string, unknown>): void {
+    const kind = `${(error as { code?: string }).code ?? error.name}:${error.message.slice(0, 80)}`;
+    if (this.#errorKinds.has(kind)) return this.#o.log.debug('activation error (repeat)', { ...fields, error });
+    if (this.#errorKinds.size > 1000) this.#errorKinds.clear();
+    this.#errorKinds.add(kind);
+    this.#o.log.error('activation error', { ...fields, error });
+  }
+}
