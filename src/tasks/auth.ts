@@ -14,7 +14,7 @@ export type ResolvedAuth =
   | { scheme: 'basic'; username: string; password: string }
   | { scheme: 'bearer'; token: string }
   | { scheme: 'digest'; username: string; password: string }
-  | { scheme: 'oauth2'; props: OAuth2AuthenticationProperties };
+  | { scheme: 'oauth2'; props: OAuth2AuthenticationProperties; oidc: boolean };
 
 export function resolveAuth(env: Env, f: TaskFrame, auth: Authentication | undefined): ResolvedAuth | undefined {
   if (auth === undefined || auth === null) return undefined;
@@ -35,7 +35,7 @@ export function resolveAuth(env: Env, f: TaskFrame, auth: Authentication | undef
       return { scheme, token: String(props.token ?? '') };
     case 'oauth2':
     case 'oidc':
-      return { scheme: 'oauth2', props: props as OAuth2AuthenticationProperties };
+      return { scheme: 'oauth2', props: props as OAuth2AuthenticationProperties, oidc: scheme === 'oidc' };
   }
 }
 

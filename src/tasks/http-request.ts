@@ -2,6 +2,7 @@
  * Shared by `call: http` and `call: openapi`: issuing the request as an `http` effect (with its
  * authentication round trips) and turning the result into the task output or a communication error.
  */
+import type { OAuth2AuthenticationProperties } from '../dsl/model.ts';
 import { fault, workflowError } from '../engine/errors.ts';
 import { addWait, emitEffect, newEffectId, type Env } from '../engine/env.ts';
 import { done, failWith, wait, type KindAction } from '../engine/kind.ts';
@@ -11,7 +12,7 @@ import { base64Utf8, directAuthorization, type ResolvedAuth } from './auth.ts';
 import { digestAuthorization, parseChallenge } from './digest.ts';
 
 export type HttpCallState = {
-  phase: 'token' | 'request';
+  phase: 'discovery' | 'token' | 'request';
   req: HttpRequestSpec;
   output: 'content' | 'response' | 'raw';
   redirect: boolean;
@@ -33,6 +34,11 @@ export function startRequest(f: TaskFrame, env: Env, s: HttpCallState, auth: Res
       s.pending = 'digest';
     } else if (auth.scheme === 'oauth2') {
       s.pending = 'oauth2';
+      const discovery = discoveryUrl(auth);
+      if (discovery) {
+        s.phase = 'discovery';
+        return issue(f, env, s, { method: 'GET', url: discovery, headers: { Accept: 'application/json' } });
+      }
       s.phase = 'token';
       return issue(f, env, s, tokenRequest(auth));
     }
@@ -49,15 +55,36 @@ function issue(f: TaskFrame, env: Env, s: HttpCallState, request: HttpRequestSpe
   return wait;
 }
 
+const WELL_KNOWN = '/.well-known/openid-configuration';
+
+/**
+ * OpenID Connect discovery document to read the token endpoint from: always for `oidc`, and for
+ * `oauth2` whose authority is itself a discovery URL.
+ */
+function discoveryUrl(auth: Extract<ResolvedAuth, { scheme: 'oauth2' }>): string | undefined {
+  const authority = auth.props.authority;
+  if (!authority) throw fault('configuration', 'oauth2 authentication needs an authority');
+  const base = authority.replace(/\/+$/, '');
+  if (base.endsWith(WELL_KNOWN)) return base;
+  return auth.oidc ? base + WELL_KNOWN : undefined;
+}
+
+/** `endpoints.token` is a path relative to the authority (default `/oauth2/token`), or an absolute URL. */
+function tokenUrl(p: OAuth2AuthenticationProperties): string {
+  const path = p.endpoints?.token ?? '/oauth2/token';
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) return path;
+  return `${(p.authority ?? '').replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
+}
+
 /** OAuth2 `client_credentials` (also `password`) token request, form- or JSON-encoded. */
-function tokenRequest(auth: Extract<ResolvedAuth, { scheme: 'oauth2' }>): HttpRequestSpec {
+function tokenRequest(auth: Extract<ResolvedAuth, { scheme: 'oauth2' }>, discovered?: string): HttpRequestSpec {
   const p = auth.props;
   if (!p.authority) throw fault('configuration', 'oauth2 authentication needs an authority');
   const grant = p.grant ?? 'client_credentials';
   if (grant !== 'client_credentials' && grant !== 'password') {
     throw fault('configuration', `oauth2 grant '${grant}' is not supported; use client_credentials or password`);
   }
-  const url = new URL(p.endpoints?.token ?? '/oauth2/token', p.authority.endsWith('/') ? p.authority : p.authority + '/').toString();
+  const url = discovered ?? tokenUrl(p);
   const fields: Record<string, string> = { grant_type: grant };
   const headers: Record<string, string> = { Accept: 'application/json' };
   const method = p.client?.authentication ?? 'client_secret_post';
@@ -91,6 +118,15 @@ export function onResult(f: TaskFrame, env: Env, s: HttpCallState, stimulus: Sti
   if (stimulus.error) return failWith({ ...stimulus.error, instance: f.ptr });
   const r = stimulus.result;
   if (!r) return failWith(workflowError('communication', 'the HTTP call returned no result', { instance: f.ptr }));
+  if (s.phase === 'discovery') {
+    const endpoint = (r.body as { token_endpoint?: unknown } | null)?.token_endpoint;
+    const a = auth();
+    if (r.status < 200 || r.status >= 300 || typeof endpoint !== 'string' || a?.scheme !== 'oauth2') {
+      return failWith(workflowError('authentication', `OpenID Connect discovery answered ${r.status} without a token_endpoint`, { instance: f.ptr, status: 401 }));
+    }
+    s.phase = 'token';
+    return issue(f, env, s, tokenRequest(a, endpoint));
+  }
   if (s.phase === 'token') {
     const token = (r.body as { access_token?: unknown } | null)?.access_token;
     if (r.status < 200 || r.status >= 300 || typeof token !== 'string') {
