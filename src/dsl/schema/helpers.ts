@@ -36,6 +36,22 @@ export function forward(ctx: Ctx, schema: z.ZodType, value: unknown): void {
   for (const issue of r.error.issues) ctx.addIssue(issue as unknown as Parameters<Ctx['addIssue']>[0]);
 }
 
+/**
+ * Caches a thunk's result. Branch schemas are thunks so recursive schemas (tasks hold task lists)
+ * can refer to each other; caching builds each once instead of on every value checked.
+ */
+export function once<T>(thunk: () => T): () => T {
+  let value: T | undefined;
+  let built = false;
+  return () => {
+    if (!built) {
+      value = thunk();
+      built = true;
+    }
+    return value as T;
+  };
+}
+
 /** A schema whose checking is done by `check`; typed as `T` for the model. */
 export function custom<T>(check: (value: unknown, ctx: Ctx) => void): z.ZodType<T> {
   return z.unknown().superRefine(check) as unknown as z.ZodType<T>;
@@ -45,7 +61,8 @@ export function custom<T>(check: (value: unknown, ctx: Ctx) => void): z.ZodType<
  * A union chosen by JS type: `string` → the string schema, plain object → the object schema,
  * anything else → one issue "expected <what>".
  */
-export function stringOrObject<T>(what: string, str: z.ZodType | null, obj: () => z.ZodType | null): z.ZodType<T> {
+export function stringOrObject<T>(what: string, str: z.ZodType | null, objectSchema: () => z.ZodType | null): z.ZodType<T> {
+  const obj = once(objectSchema);
   return custom<T>((v, ctx) => {
     const o = isPlainObject(v) ? obj() : null;
     if (typeof v === 'string' && str) forward(ctx, str, v);
@@ -67,6 +84,7 @@ export function keyedUnion<T>(
   options: { exclusive?: boolean; unknownCode?: WeirIssueCode } = {},
 ): z.ZodType<T> {
   const keys = Object.keys(branches);
+  const schemas = Object.fromEntries(keys.map((k) => [k, once(branches[k]!)]));
   return custom<T>((v, ctx) => {
     if (!isPlainObject(v)) {
       addIssue(ctx, `expected ${what} (an object with one of: ${keys.join(', ')}), got ${describeValue(v)}`, 'invalid_type');
@@ -86,12 +104,13 @@ export function keyedUnion<T>(
       addIssue(ctx, `${what} must have exactly one of ${present.join(', ')}`, 'ambiguous_kind');
       return;
     }
-    forward(ctx, branches[present[0]]!(), v);
+    forward(ctx, schemas[present[0]!]!(), v);
   });
 }
 
 /** A `[{ name: value }]` list where each item is a single-key map (task lists, switch cases, extensions). */
-export function namedList<T>(what: string, item: () => z.ZodType, options: { minItems?: number } = {}): z.ZodType<Array<Record<string, T>>> {
+export function namedList<T>(what: string, itemSchema: () => z.ZodType, options: { minItems?: number } = {}): z.ZodType<Array<Record<string, T>>> {
+  const item = once(itemSchema);
   return custom<Array<Record<string, T>>>((v, ctx) => {
     if (!Array.isArray(v)) {
       addIssue(ctx, `expected a list of ${what}s (- name: {...}), got ${describeValue(v)}`, 'invalid_type');

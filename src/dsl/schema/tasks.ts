@@ -49,13 +49,15 @@ export const taskList: z.ZodType<M.TaskItem[]> = namedList<M.Task>('task', () =>
 
 // ---- call
 
-const exprOrStringMap = (what: string) =>
-  custom<Record<string, string> | string>((v, ctx) => {
+const exprOrStringMap = (what: string) => {
+  const map = z.record(z.string(), z.string({ error: `${what} values must be strings` }));
+  return custom<Record<string, string> | string>((v, ctx) => {
     if (typeof v === 'string') {
       if (!runtimeExpressionPattern.test(v)) addIssue(ctx, `expected a map of ${what} or a runtime expression \${ ... }`, 'invalid_value');
-    } else if (isPlainObject(v)) forward(ctx, z.record(z.string(), z.string({ error: `${what} values must be strings` })), v);
+    } else if (isPlainObject(v)) forward(ctx, map, v);
     else addIssue(ctx, `expected a map of ${what} or a runtime expression, got ${describeValue(v)}`, 'invalid_type');
   });
+};
 
 const callOutput = z.enum(['raw', 'content', 'response'], { error: "expected 'raw', 'content' or 'response'" });
 

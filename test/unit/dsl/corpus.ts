@@ -17,8 +17,8 @@ export const SCHEMA_FILE = new URL('spec/schema/workflow.yaml', SHARED_DIR);
 export type CorpusEntry = {
   /** Stable, readable id: `ctk/switch.feature#Switch task with matching case`, `spec/dsl-reference.md:162`. */
   id: string;
-  origin: 'ctk' | 'spec';
-  /** File the document comes from, relative to shared/. */
+  origin: 'ctk' | 'spec' | 'weir';
+  /** File the document comes from, relative to shared/ (or to this folder for origin `weir`). */
   file: string;
   /** 1-based line of the document's first line in `file`. */
   line: number;
@@ -94,9 +94,19 @@ export function specDocuments(file: 'dsl.md' | 'dsl-reference.md'): CorpusEntry[
   return out;
 }
 
-/** The whole corpus: CTK features first, then the spec examples. */
+const WEIR_CORPUS_DIR = new URL('./corpus/', import.meta.url);
+
+/** Weir's own hand-written documents (`test/unit/dsl/corpus/*.yaml`): constructs the examples miss. */
+export function weirDocuments(): CorpusEntry[] {
+  return readdirSync(WEIR_CORPUS_DIR)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((f) => ({ id: `weir/${f}`, origin: 'weir' as const, file: `corpus/${f}`, line: 1, text: readFileSync(new URL(f, WEIR_CORPUS_DIR), 'utf8') }));
+}
+
+/** The whole corpus: CTK features first, then the spec examples, then Weir's own documents. */
 export function loadCorpus(): CorpusEntry[] {
-  return [...ctkDocuments(), ...specDocuments('dsl.md'), ...specDocuments('dsl-reference.md')];
+  return [...ctkDocuments(), ...specDocuments('dsl.md'), ...specDocuments('dsl-reference.md'), ...weirDocuments()];
 }
 
 /** The official DSL 1.0.3 JSON schema (draft 2020-12), as data. */

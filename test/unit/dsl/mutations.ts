@@ -26,6 +26,12 @@ const rootMutations: Array<{ name: string; mutate(doc: Obj): void }> = [
   { name: 'two tasks in one item', mutate: (d) => ((d.do as unknown[])[0] = { ...((d.do as Obj[])[0] as Obj), extraTask: { set: { a: 1 } } }) },
   { name: 'workflow timeout with bad duration', mutate: (d) => (d.timeout = { after: 'PT1X' }) },
   { name: 'unknown top-level property', mutate: (d) => (d.ouput = { as: '.' }) },
+  { name: 'dsl 2.0.0', mutate: (d) => ((d.document as Obj).dsl = '2.0.0') },
+  { name: 'duplicate task name', mutate: (d) => (d.do as unknown[]).push(structuredClone((d.do as unknown[])[0])) },
+  { name: 'schedule every is a word', mutate: (d) => (d.schedule = { every: 'hourly' }) },
+  { name: 'use.functions with unknown kind', mutate: (d) => (d.use = { ...((d.use as Obj) ?? {}), functions: { f: { frob: 1 } } }) },
+  { name: 'use.authentications with two schemes', mutate: (d) => (d.use = { ...((d.use as Obj) ?? {}), authentications: { a: { basic: { username: 'u', password: 'p' }, bearer: { token: 't' } } } }) },
+  { name: 'use.errors without status', mutate: (d) => (d.use = { ...((d.use as Obj) ?? {}), errors: { e: { type: 'https://example.com/e' } } }) },
 ];
 
 const taskMutations: TaskMutation[] = [
@@ -37,7 +43,15 @@ const taskMutations: TaskMutation[] = [
   { name: 'timeout with unknown unit', applies: () => true, mutate: (t) => (t.timeout = { after: { weeks: 1 } }) },
   { name: 'output.as is a number', applies: () => true, mutate: (t) => (t.output = { as: 42 }) },
   { name: 'input has unknown property', applies: () => true, mutate: (t) => (t.input = { form: '.' }) },
+  { name: 'then names no task', applies: () => true, mutate: (t) => (t.then = 'noSuchTask') },
+  { name: 'timeout names no timeout', applies: () => true, mutate: (t) => (t.timeout = 'noSuchTimeout') },
   // call
+  { name: 'endpoint authentication references nothing', applies: callIs('http'), mutate: (t) => ((t.with as Obj).endpoint = { uri: 'https://example.com', authentication: { use: 'nobody' } }) },
+  { name: 'endpoint authentication with two schemes', applies: callIs('http'), mutate: (t) => ((t.with as Obj).endpoint = { uri: 'https://example.com', authentication: { basic: { username: 'u', password: 'p' }, bearer: { token: 't' } } }) },
+  { name: 'endpoint uri is relative', applies: callIs('http'), mutate: (t) => ((t.with as Obj).endpoint = { uri: 'pets/1' }) },
+  { name: 'headers is a list', applies: callIs('http'), mutate: (t) => ((t.with as Obj).headers = ['a']) },
+  { name: 'query value is a number', applies: callIs('http'), mutate: (t) => ((t.with as Obj).query = { page: 1 }) },
+  { name: 'call names no function', applies: (t) => typeof t.call === 'string' && !['http', 'openapi', 'grpc', 'asyncapi', 'a2a', 'mcp'].includes(t.call) && !t.call.includes('@'), mutate: (t) => (t.call = 'noSuchFunction') },
   { name: 'http without endpoint', applies: callIs('http'), mutate: (t) => delete (t.with as Obj).endpoint },
   { name: 'http endpoint is a number', applies: callIs('http'), mutate: (t) => ((t.with as Obj).endpoint = 42) },
   { name: 'http endpoint is a relative path', applies: callIs('http'), mutate: (t) => ((t.with as Obj).endpoint = '/pets') },
@@ -55,7 +69,11 @@ const taskMutations: TaskMutation[] = [
   { name: 'for without do', applies: (t) => isObj(t.for), mutate: (t) => delete t.do },
   { name: 'fork branches is an object', applies: (t) => isObj(t.fork), mutate: (t) => ((t.fork as Obj).branches = {}) },
   { name: 'fork compete is a string', applies: (t) => isObj(t.fork), mutate: (t) => ((t.fork as Obj).compete = 'yes') },
+  { name: 'for.each is not an identifier', applies: (t) => isObj(t.for), mutate: (t) => ((t.for as Obj).each = 'my-item') },
   // listen, raise, run
+  { name: 'listen nested until has until', applies: (t) => isObj(t.listen), mutate: (t) => ((t.listen as Obj).to = { any: [], until: { any: [], until: '${ true }' } }) },
+  { name: 'listen filter without with', applies: (t) => isObj(t.listen), mutate: (t) => ((t.listen as Obj).to = { one: { correlate: {} } }) },
+  { name: 'raise names no error', applies: (t) => isObj(t.raise), mutate: (t) => ((t.raise as Obj).error = 'noSuchError') },
   { name: 'listen to empty strategy', applies: (t) => isObj(t.listen), mutate: (t) => ((t.listen as Obj).to = {}) },
   { name: 'listen read unknown', applies: (t) => isObj(t.listen), mutate: (t) => ((t.listen as Obj).read = 'json') },
   { name: 'raise error status is a string', applies: (t) => isObj(t.raise) && isObj(t.raise.error), mutate: (t) => (((t.raise as Obj).error as Obj).status = 'bad') },
@@ -70,6 +88,11 @@ const taskMutations: TaskMutation[] = [
   { name: 'switch case without then', applies: (t) => Array.isArray(t.switch), mutate: (t) => { const c = (t.switch as Obj[])[0]!; delete (Object.values(c)[0] as Obj).then; } },
   { name: 'try without catch', applies: (t) => has(t, 'try'), mutate: (t) => delete t.catch },
   { name: 'catch retry is a number', applies: (t) => isObj(t.catch), mutate: (t) => ((t.catch as Obj).retry = 42) },
+  { name: 'catch retry names no policy', applies: (t) => isObj(t.catch), mutate: (t) => ((t.catch as Obj).retry = 'noSuchPolicy') },
+  { name: 'catch retry with two backoffs', applies: (t) => isObj(t.catch), mutate: (t) => ((t.catch as Obj).retry = { backoff: { constant: {}, linear: {} } }) },
+  { name: 'catch retry jitter without to', applies: (t) => isObj(t.catch), mutate: (t) => ((t.catch as Obj).retry = { jitter: { from: 'PT1S' } }) },
+  { name: 'catch.as is not an identifier', applies: (t) => isObj(t.catch), mutate: (t) => ((t.catch as Obj).as = 'the error') },
+  { name: 'switch with two default cases', applies: (t) => Array.isArray(t.switch), mutate: (t) => (t.switch as unknown[]).push({ d1: { then: 'end' } }, { d2: { then: 'end' } }) },
   { name: 'wait is not a duration', applies: (t) => has(t, 'wait'), mutate: (t) => (t.wait = 'soon') },
   { name: 'wait with fractional seconds object', applies: (t) => has(t, 'wait'), mutate: (t) => (t.wait = { seconds: 1.5 }) },
 ];
