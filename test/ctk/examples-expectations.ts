@@ -43,8 +43,8 @@ export type ExampleOutcome =
 export interface ExampleCase {
   readonly name: string;
   readonly input?: unknown;
-  /** Stub routes, built from the stub's origin; their hosts are rewritten in the document. */
-  readonly routes?: (origin: string) => readonly StubRoute[];
+  /** Stub routes; their hosts get listeners and are rewritten in the document. `originOf` may only be called inside handlers. */
+  readonly routes?: (originOf: (host: string) => string) => readonly StubRoute[];
   /** Secrets handed to the runner (`use.secrets`, `$secrets`). */
   readonly secrets?: Readonly<Record<string, unknown>>;
   /** Workflows `run.workflow` may start, as YAML documents. */
@@ -80,13 +80,13 @@ const tokenEndpoint = (host: string, token: string): StubRoute =>
   );
 
 /** OIDC discovery: any GET ending in `/.well-known/openid-configuration` on `host`. */
-const discovery = (origin: string, host: string, realm: string): StubRoute =>
+const discovery = (originOf: (host: string) => string, host: string, realm: string): StubRoute =>
   route('GET', host, '*', (req) =>
     req.path.endsWith('/.well-known/openid-configuration')
       ? json({
-          issuer: `${origin}/${host}${realm}`,
-          token_endpoint: `${origin}/${host}${realm}/protocol/openid-connect/token`,
-          jwks_uri: `${origin}/${host}${realm}/protocol/openid-connect/certs`,
+          issuer: `${originOf(host)}${realm}`,
+          token_endpoint: `${originOf(host)}${realm}/protocol/openid-connect/token`,
+          jwks_uri: `${originOf(host)}${realm}/protocol/openid-connect/certs`,
           grant_types_supported: ['client_credentials'],
         })
       : undefined,
@@ -140,10 +140,10 @@ export const expectations: Readonly<Record<string, ExampleExpectation>> = {
       {
         name: 'orders a dalmatian: finds pets through the catalogued OpenAPI function, mails the matches with an OAuth2 token, logs around each task',
         input: { order: { breed: 'dalmatian', client: { email: 'cruella@fake.com', preferredDisplayName: 'Cruella' } } },
-        routes: (origin) => [
+        routes: (originOf) => [
           // The example calls operationId `findByStatus`; the public petstore names it `findPetsByStatus`.
-          route('GET', 'petstore.swagger.io', '/v2/swagger.json', json(petstoreSwagger(origin, 'findByStatus'))),
-          discovery(origin, 'petstore.swagger.io', ''),
+          route('GET', 'petstore.swagger.io', '/v2/swagger.json', () => json(petstoreSwagger(originOf('petstore.swagger.io'), 'findByStatus'))),
+          discovery(originOf, 'petstore.swagger.io', ''),
           tokenEndpoint('petstore.swagger.io', 'petstore-token'),
           route('POST', 'fake.log.collector.com', '*', json({ logged: true })),
           route('POST', 'fake.smtp.service.com', '/email/send', json({ sent: true })),
@@ -327,10 +327,10 @@ export const expectations: Readonly<Record<string, ExampleExpectation>> = {
         expect: { status: 'completed', output: { step: 'resolved' } },
         requests: [
           { ...ticket('escalate'), json: { ticketId: 'T-2' } },
-          { ...ticket('assign'), json: { ticketId: 'T-2' } },
-          { ...ticket('resolve'), json: { ticketId: 'T-2' } },
+          { ...ticket('assign'), json: { ticketId: null } },
+          { ...ticket('resolve'), json: { ticketId: null } },
         ],
-        why: 'Task Flow: after a task without `then` the next task in declaration order runs (`continue`), so escalateToManager is followed by assignToSpecialist and resolveTicket.',
+        why: 'Task Flow: after a task without `then` the next task in declaration order runs (`continue`), so escalateToManager is followed by assignToSpecialist and resolveTicket; Data Flow: each task\'s input is the previous task\'s output (the escalate response, which has no `ticket`), so their `ticketId` is null.',
       },
       {
         name: 'low priority only resolves',
@@ -496,8 +496,8 @@ do:
     cases: [
       {
         name: 'discovers the token endpoint, gets a client_credentials token, then calls with it',
-        routes: (origin) => [
-          discovery(origin, 'keycloak', '/realms/fake-authority'),
+        routes: (originOf) => [
+          discovery(originOf, 'keycloak', '/realms/fake-authority'),
           tokenEndpoint('keycloak', 'oidc-token'),
           route('GET', 'secured.fake.com', '/sample', (req) => (req.headers.authorization === 'Bearer oidc-token' ? json({ authenticated: true }) : json({}, 401))),
         ],

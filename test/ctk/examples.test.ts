@@ -84,6 +84,7 @@ async function runCase(example: SpecExample, c: ExampleCase): Promise<void> {
   const routes = c.routes?.(stub.origin) ?? [];
   stub.use(routes);
   const hosts = [...new Set([...CTK_HOSTS, ...routes.map((r) => r.host)])];
+  await stub.listen(hosts);
   const loaded = await loadWorkflow(rewriteHosts(example.yaml, hosts, stub.origin));
 
   if (c.expect.status === 'invalid') {

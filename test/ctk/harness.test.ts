@@ -26,7 +26,7 @@ vi.mock('./engine.ts', () => ({
   describeLoadErrors: () => '',
 }));
 
-const env: StepEnv = { rewrite: (t) => rewriteHosts(t, ['petstore.swagger.io'], 'http://127.0.0.1:1'), runOptions: () => ({}) };
+const env: StepEnv = { rewrite: (t) => rewriteHosts(t, ['petstore.swagger.io'], () => 'http://127.0.0.1:1'), runOptions: () => ({}) };
 
 const started = (ref: string) => ({ at: 0, kind: 'taskStarted', task: ref.split('/').pop(), ref });
 const completed = (ref: string, output?: unknown) => ({ at: 0, kind: 'taskCompleted', task: ref.split('/').pop(), ref, data: { output } });
@@ -63,7 +63,7 @@ beforeEach(() => {
 describe('arrange and act', () => {
   it('rewrites stubbed hosts and passes the YAML input', async () => {
     expect(await outcome('And given the workflow input is:\n"""yaml\npetId: 1\n"""\nWhen the workflow is executed')).toBe('pass');
-    expect(seen.text).toContain('http://127.0.0.1:1/petstore.swagger.io/v2/pet/1');
+    expect(seen.text).toContain('endpoint: http://127.0.0.1:1/v2/pet/1 }');
     expect(seen.input).toEqual({ petId: 1 });
   });
   it('defaults the input to an empty object', async () => {

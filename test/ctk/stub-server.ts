@@ -3,9 +3,11 @@
  * (petstore.swagger.io, httpbin.org, the spec's fake-*.com hosts). Tests must not depend on the
  * internet, and the real petstore's data changes under our feet.
  *
- * Every external origin is rewritten to `http://127.0.0.1:<port>/<host>`: the first path segment
- * names the host the document meant, so one server can play every host and a test can assert
- * which host was called. Routes for petstore and httpbin are built in; tests add more per run.
+ * Each external host gets its own listener on 127.0.0.1 with a random port, and the document's
+ * `https://<host>` is rewritten to `http://127.0.0.1:<port>` with the path kept. A port per host
+ * (rather than one port with a `/<host>` path prefix) keeps paths exactly as the document wrote
+ * them, so a runtime resolving an absolute path (`/oauth2/token`) against a URL lands on the same
+ * route it would in production. Routes for petstore and httpbin are built in; tests add more per run.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -15,9 +17,9 @@ import { pets, petstoreSwagger } from './fixtures/petstore.ts';
 
 export interface RecordedRequest {
   readonly method: string;
-  /** The host the workflow meant (`petstore.swagger.io`), taken from the first path segment. */
+  /** The host the workflow meant (`petstore.swagger.io`): the one whose listener received it. */
   readonly host: string;
-  /** Path below the host, without the query: `/v2/pet/1`. */
+  /** Path without the query: `/v2/pet/1`. */
   readonly path: string;
   readonly query: Readonly<Record<string, string>>;
   /** Lower-cased header names. */
@@ -47,10 +49,11 @@ export interface StubRoute {
 }
 
 export interface Stub {
-  readonly port: number;
-  /** `http://127.0.0.1:<port>` */
-  readonly origin: string;
-  /** Every request received since the last `reset()`, in arrival order. */
+  /** `http://127.0.0.1:<port>` of a host's listener; the host must have been `listen`ed first. */
+  origin(host: string): string;
+  /** Starts listeners for hosts that have none yet. */
+  listen(hosts: readonly string[]): Promise<void>;
+  /** Every request received since the last `reset()`, in arrival order, across all hosts. */
   readonly requests: RecordedRequest[];
   /** Per-test routes; matched before the built-in ones. Cleared by `reset()`. */
   use(routes: readonly StubRoute[]): void;
@@ -62,14 +65,14 @@ export interface Stub {
 export const CTK_HOSTS = ['petstore.swagger.io', 'httpbin.org'] as const;
 
 /**
- * Points every `http(s)://<host>[:port]` of the given hosts at the stub, keeping the path, so
- * `https://petstore.swagger.io/v2/pet/{petId}` becomes `http://127.0.0.1:P/petstore.swagger.io/v2/pet/{petId}`.
+ * Points every `http(s)://<host>[:port]` of the given hosts at its stub listener, keeping the path:
+ * `https://petstore.swagger.io/v2/pet/{petId}` becomes `http://127.0.0.1:P/v2/pet/{petId}`.
  */
-export function rewriteHosts(text: string, hosts: readonly string[], origin: string): string {
+export function rewriteHosts(text: string, hosts: readonly string[], originOf: (host: string) => string): string {
   let out = text;
   for (const host of hosts) {
     const escaped = host.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    out = out.replace(new RegExp(`https?://${escaped}(?::\\d+)?(?=[/"'\\s?#]|$)`, 'gm'), `${origin}/${host}`);
+    out = out.replace(new RegExp(`https?://${escaped}(?::\\d+)?(?=[/"'\\s?#]|$)`, 'gm'), originOf(host));
   }
   return out;
 }
@@ -77,31 +80,44 @@ export function rewriteHosts(text: string, hosts: readonly string[], origin: str
 export async function startStub(): Promise<Stub> {
   const requests: RecordedRequest[] = [];
   let extra: StubRoute[] = [];
-  let origin = '';
-  const server: Server = createServer((req, res) => {
-    void handle(req, res).catch((err: unknown) => {
-      res.writeHead(500, { 'content-type': 'text/plain' });
-      res.end(`stub error: ${String(err)}`);
-    });
-  });
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const recorded = await record(req);
+  const listeners = new Map<string, { server: Server; origin: string }>();
+  const originOf = (host: string): string => {
+    const l = listeners.get(host);
+    if (!l) throw new Error(`stub: no listener for ${host}; call listen([${JSON.stringify(host)}]) first`);
+    return l.origin;
+  };
+
+  async function handle(host: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const recorded = await record(host, req);
     requests.push(recorded);
     // The first matching route that answers wins; a handler returning undefined passes the request on.
     let answer: StubResponse | undefined;
-    for (const r of [...extra, ...builtinRoutes(origin)]) {
+    for (const r of [...extra, ...builtinRoutes(originOf)]) {
       if (r.host !== recorded.host || (r.method !== '*' && r.method !== recorded.method) || !pathMatches(r.path, recorded.path)) continue;
       answer = typeof r.respond === 'function' ? r.respond(recorded) : r.respond;
       if (answer) break;
     }
     send(res, answer ?? { status: 404, body: { message: `stub: no route for ${recorded.method} ${recorded.host}${recorded.path}` } });
   }
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  origin = `http://127.0.0.1:${port}`;
+
+  async function listen(hosts: readonly string[]): Promise<void> {
+    for (const host of hosts) {
+      if (listeners.has(host)) continue;
+      const server = createServer((req, res) => {
+        void handle(host, req, res).catch((err: unknown) => {
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end(`stub error: ${String(err)}`);
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      listeners.set(host, { server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+    }
+  }
+
+  await listen(CTK_HOSTS);
   return {
-    port,
-    origin,
+    origin: originOf,
+    listen,
     requests,
     use(routes) {
       extra = [...routes, ...extra];
@@ -110,20 +126,26 @@ export async function startStub(): Promise<Stub> {
       extra = [];
       requests.length = 0;
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((err) => (err ? reject(err) : resolve()));
-      }),
+    close: async () => {
+      await Promise.all(
+        [...listeners.values()].map(
+          ({ server }) =>
+            new Promise<void>((resolve, reject) => {
+              server.closeAllConnections();
+              server.close((err) => (err ? reject(err) : resolve()));
+            }),
+        ),
+      );
+      listeners.clear();
+    },
   };
 }
 
-async function record(req: IncomingMessage): Promise<RecordedRequest> {
+async function record(host: string, req: IncomingMessage): Promise<RecordedRequest> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   const body = Buffer.concat(chunks).toString('utf8');
   const url = new URL(req.url ?? '/', 'http://stub.invalid');
-  const [, host = '', ...rest] = url.pathname.split('/');
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
   const contentType = headers['content-type'] ?? '';
@@ -140,8 +162,8 @@ async function record(req: IncomingMessage): Promise<RecordedRequest> {
   }
   return {
     method: (req.method ?? 'GET').toUpperCase(),
-    host: decodeURIComponent(host),
-    path: `/${rest.join('/')}`,
+    host,
+    path: url.pathname,
     query: Object.fromEntries(url.searchParams),
     headers,
     body,
@@ -185,10 +207,10 @@ export function pathParams(pattern: string, path: string): Record<string, string
   return out;
 }
 
-function builtinRoutes(origin: string): StubRoute[] {
+function builtinRoutes(originOf: (host: string) => string): StubRoute[] {
   const petstore = 'petstore.swagger.io';
   return [
-    { host: petstore, method: 'GET', path: '/v2/swagger.json', respond: { body: petstoreSwagger(origin) } },
+    { host: petstore, method: 'GET', path: '/v2/swagger.json', respond: () => ({ body: petstoreSwagger(originOf(petstore)) }) },
     {
       host: petstore,
       method: 'GET',
