@@ -2,6 +2,7 @@
 import type { Code, Env } from './code.ts';
 import { fail } from './errors.ts';
 import { delPaths, getPath, setPath } from './paths.ts';
+import { R } from './runtime.ts';
 import { toJson, truthy } from './values.ts';
 
 function truncated(v: unknown, max: number): string {
@@ -39,7 +40,9 @@ export function modifyPaths(
 ): unknown {
   let acc = input;
   const STOP = {};
+  const doomed: unknown[][] = [];
   for (const p of collectPaths(input, lhs, env)) {
+    const depth = R.depth;
     let got = false;
     let out: unknown;
     try {
@@ -50,10 +53,13 @@ export function modifyPaths(
       });
     } catch (err) {
       if (err !== STOP) throw err;
+      R.depth = depth;
     }
-    acc = got ? setPath(acc, p, out) : delPaths(acc, [p]);
+    if (got) acc = setPath(acc, p, out);
+    else doomed.push(p);
   }
-  return acc;
+  // jq 1.7.1 deletes the paths whose update was empty all at once, at the end
+  return doomed.length > 0 ? delPaths(acc, doomed) : acc;
 }
 
 export function assignPaths(input: unknown, lhs: Code, env: Env, value: unknown): unknown {

@@ -55,9 +55,8 @@ function localtime(v: unknown): number[] {
 }
 
 function brokenDown(v: unknown, who: string): number[] {
-  if (!Array.isArray(v) || v.length < 6 || !v.slice(0, 6).every((x) => typeof x === 'number')) {
-    return fail(`${who} requires array of 6 numbers`);
-  }
+  if (!Array.isArray(v) || v.length < 6) return fail(`${who} requires array of 6 numbers`);
+  if (!v.every((x) => typeof x === 'number')) return fail(`${who} requires parsed datetime inputs`);
   return v as number[];
 }
 
@@ -94,8 +93,8 @@ function isoWeek(y: number, yday: number, wday: number): { year: number; week: n
 function strftime(v: unknown, fmt: unknown, local: boolean): string {
   if (typeof fmt !== 'string') return fail(`strftime/1 requires a string format`);
   const t = typeof v === 'number' ? (local ? localtime(v) : gmtime(v)) : v;
-  if (!Array.isArray(t)) return fail('strftime/1 requires parsed datetime inputs');
-  const [Y, M, D, h, m, sRaw] = brokenDown(t, 'strftime/1');
+  if (!Array.isArray(t)) return fail(`${local ? 'strflocaltime' : 'strftime'}/1 requires parsed datetime inputs`);
+  const [Y, M, D, h, m, sRaw] = brokenDown(t, local ? 'strflocaltime/1' : 'strftime/1');
   const s = Math.floor(sRaw);
   const date = new Date(Date.UTC(Y, M, D, h, m, s));
   const wday = date.getUTCDay();

@@ -16,9 +16,14 @@ function notValid(v: unknown, what: string): never {
   return fail(`${typeAndValue(v)} ${what}`, `${typeOf(v)} ${what}`);
 }
 
+/** Decoding errors quote the whole input, as jq does. */
+function notDecodable(s: string, what: string): never {
+  return fail(`string (${toJson(s)}) ${what}`, `string ${what}`);
+}
+
 function html(s: string): string {
   return s.replace(/[<>&'"]/g, (c) =>
-    c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '&' ? '&amp;' : c === "'" ? '&#39;' : '&quot;',
+    c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '&' ? '&amp;' : c === "'" ? '&apos;' : '&quot;',
   );
 }
 
@@ -38,7 +43,7 @@ function urid(s: string): string {
     const c = s.charCodeAt(i);
     if (c === 37) {
       const hex = s.slice(i + 1, i + 3);
-      if (!/^[0-9a-fA-F]{2}$/.test(hex)) notValid(s, 'is not a valid uri encoding');
+      if (!/^[0-9a-fA-F]{2}$/.test(hex)) notDecodable(s, 'is not a valid uri encoding');
       bytes.push(parseInt(hex, 16));
       i += 2;
     } else if (c < 128) bytes.push(c);
@@ -51,7 +56,7 @@ function urid(s: string): string {
   try {
     return fatalDecoder.decode(new Uint8Array(bytes));
   } catch {
-    return notValid(s, 'is not a valid uri encoding');
+    return notDecodable(s, 'is not a valid uri encoding');
   }
 }
 
@@ -110,7 +115,7 @@ function base64Decode(s: string): string {
     const c = s.charCodeAt(i);
     if (c === 61) break; // '=': padding ends the data
     const d = c < 128 ? B64_INDEX[c] : -1;
-    if (d < 0) notValid(s, 'is not valid base64 data');
+    if (d < 0) notDecodable(s, 'is not valid base64 data');
     acc = (acc << 6) | d;
     bits += 6;
     n++;
@@ -119,7 +124,7 @@ function base64Decode(s: string): string {
       bytes.push((acc >> bits) & 255);
     }
   }
-  if (n % 4 === 1) notValid(s, 'trailing base64 byte found');
+  if (n % 4 === 1) notDecodable(s, 'trailing base64 byte found');
   return decoder.decode(new Uint8Array(bytes));
 }
 
@@ -150,7 +155,7 @@ function base32Decode(s: string): string {
   for (const ch of s) {
     if (ch === '=') break;
     const d = B32.indexOf(ch);
-    if (d < 0) notValid(s, 'is not valid base32 data');
+    if (d < 0) notDecodable(s, 'is not valid base32 data');
     acc = ((acc << 5) | d) & 0xffff;
     bits += 5;
     if (bits >= 8) {

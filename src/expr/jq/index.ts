@@ -42,6 +42,8 @@ export interface Program {
   run(input: unknown, vars?: Record<string, unknown>, options?: RunOptions): unknown[];
   /** The first output, or undefined when there is none; evaluation stops after it. */
   first(input: unknown, vars?: Record<string, unknown>, options?: RunOptions): unknown;
+  /** Streams outputs to `onOutput` as they are produced (outputs before an error are seen). */
+  each(input: unknown, onOutput: (v: unknown) => void, vars?: Record<string, unknown>, options?: RunOptions): void;
   readonly source: string;
 }
 
@@ -106,6 +108,15 @@ class CompiledProgram implements Program {
       return false;
     });
     return out;
+  }
+
+  each(input: unknown, onOutput: (v: unknown) => void, vars?: Record<string, unknown>, options?: RunOptions): void {
+    let n = 0;
+    this.exec(input, vars, options, (v, max) => {
+      if (++n > max) throw new JqError('limit', `jq output limit exceeded (maxOutputs=${max})`);
+      onOutput(v);
+      return false;
+    });
   }
 
   first(input: unknown, vars?: Record<string, unknown>, options?: RunOptions): unknown {

@@ -44,8 +44,8 @@ function deepMerge(a: Obj, b: Obj): Obj {
 }
 
 function repeatString(s: string, n: number): unknown {
-  // jq 1.7.1: a non-positive (or nan) count gives null; otherwise the count is truncated
-  if (!(n > 0)) return null;
+  // jq 1.7.1: a negative (or nan) count gives null; otherwise the count is truncated
+  if (!(n >= 0)) return null;
   const count = Math.floor(n);
   if (s.length * count > R.limits.maxStringLength) stringLimit();
   return s.repeat(count);
@@ -73,24 +73,30 @@ export function divide(a: unknown, b: unknown): unknown {
   return typeError(a, b, 'cannot be divided');
 }
 
-function toIntmax(x: number): number {
-  if (x !== x) return 0;
-  if (x >= 9.223372036854776e18) return 9.223372036854776e18;
-  if (x <= -9.223372036854776e18) return -9.223372036854776e18;
-  return Math.trunc(x);
+const INTMAX = 2n ** 63n - 1n;
+const INTMIN = -(2n ** 63n);
+
+/** C's conversion to intmax_t as jq 1.7.1 does it, saturating at the bounds. */
+function toIntmax(x: number): bigint {
+  if (x !== x) return 0n;
+  if (x >= 9.223372036854776e18) return INTMAX;
+  if (x <= -9.223372036854776e18) return INTMIN;
+  return BigInt(Math.trunc(x));
 }
 
 export function modulo(a: unknown, b: unknown): unknown {
   if (typeof a === 'number' && typeof b === 'number') {
     if (a !== a || b !== b) return NaN;
-    const bi = toIntmax(b);
-    if (bi === 0) typeError(a, b, 'cannot be divided (remainder) because the divisor is zero');
-    const ai = toIntmax(a);
-    if (Math.abs(ai) <= Number.MAX_SAFE_INTEGER && Math.abs(bi) <= Number.MAX_SAFE_INTEGER) {
-      const r = ai % Math.abs(bi);
+    const at = Math.trunc(a);
+    const bt = Math.trunc(b);
+    if (bt === 0) typeError(a, b, 'cannot be divided (remainder) because the divisor is zero');
+    if (Math.abs(at) <= Number.MAX_SAFE_INTEGER && Math.abs(bt) <= Number.MAX_SAFE_INTEGER) {
+      const r = at % bt;
       return r === 0 ? 0 : r;
     }
-    return Number(BigInt(ai) % BigInt(bi));
+    const bi = toIntmax(b);
+    if (bi === -1n) return 0;
+    return Number(toIntmax(a) % bi);
   }
   return typeError(a, b, 'cannot be divided');
 }

@@ -509,6 +509,9 @@ class Parser {
         if (k.text === '__loc__') {
           key = { t: 'literal', value: '__loc__' };
           value = { t: 'loc', line: positionOf(this.src, k.pos).line };
+        } else if (this.isOp(':')) {
+          // `{$k: v}` uses the variable's value as the key
+          key = { t: 'var', name: k.text, pos: k.pos };
         } else {
           key = { t: 'literal', value: k.text };
           value = { t: 'var', name: k.text, pos: k.pos };

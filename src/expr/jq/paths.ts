@@ -58,17 +58,16 @@ export function sliceBounds(len: number, from: unknown, to: unknown): [number, n
   if ((from !== null && typeof from !== 'number') || (to !== null && typeof to !== 'number')) {
     fail('Start and end indices of an array slice must be numbers');
   }
-  let s = from === null ? 0 : (from as number);
-  let e = to === null ? len : (to as number);
+  let s = from === null || from !== from ? 0 : (from as number);
+  let e = to === null || to !== to ? len : (to as number);
   if (s < 0) s += len;
   if (e < 0) e += len;
+  s = Math.floor(s);
+  e = Math.ceil(e);
   if (s < 0) s = 0;
   if (s > len) s = len;
   if (e > len) e = len;
   if (e < s) e = s;
-  s = Math.floor(s);
-  e = Math.ceil(e);
-  if (e > len) e = len;
   return [s, e];
 }
 
@@ -121,6 +120,7 @@ export function setPath(t: unknown, path: readonly unknown[], v: unknown, i = 0)
   if (typeof k === 'number') {
     if (t !== null && !Array.isArray(t)) indexError(t, k);
     const a = (t ?? []) as unknown[];
+    if (k !== k) fail('Cannot set array element at NaN index');
     let idx = Math.floor(k);
     if (idx < 0) {
       idx += a.length;
@@ -146,50 +146,69 @@ export function setPath(t: unknown, path: readonly unknown[], v: unknown, i = 0)
   return indexError(t, k);
 }
 
-function deletePath(t: unknown, path: readonly unknown[], i: number): unknown {
+/**
+ * Deletes several paths at once. Like jq, all keys deleted from one array are resolved against
+ * that array as it was (so `del(.[1], .[-6])` removes two original elements), and deeper paths
+ * are deleted before their ancestors' siblings shift.
+ */
+function deleteAll(t: unknown, paths: ReadonlyArray<readonly unknown[]>, depth: number): unknown {
   if (t === null) return null;
-  const k = path[i];
-  const last = i === path.length - 1;
-  if (typeof k === 'string') {
-    if (!isObject(t)) return fail(`Cannot delete field at object index of ${typeOf(t)}`);
-    if (!Object.hasOwn(t, k)) return t;
-    const copy: Obj = { ...t };
-    if (last) delete copy[k];
-    else setKey(copy, k, deletePath(t[k], path, i + 1));
-    return copy;
-  }
-  if (typeof k === 'number') {
-    if (!Array.isArray(t)) return fail(`Cannot delete field at index of ${typeOf(t)}`);
-    let idx = Math.floor(k);
-    if (idx < 0) {
-      idx += t.length;
-      if (idx < 0) fail('Out of bounds negative array index');
+  const leaves: unknown[] = [];
+  const deeper = new Map<string, { key: unknown; rest: Array<readonly unknown[]> }>();
+  for (const p of paths) {
+    if (p.length === depth + 1) leaves.push(p[depth]);
+    else {
+      const id = JSON.stringify(p[depth]);
+      let g = deeper.get(id);
+      if (!g) deeper.set(id, (g = { key: p[depth], rest: [] }));
+      g.rest.push(p);
     }
-    if (idx >= t.length) return t;
-    const copy = t.slice();
-    if (last) copy.splice(idx, 1);
-    else copy[idx] = deletePath(t[idx], path, i + 1);
+  }
+  let v: unknown = t;
+  for (const { key, rest } of deeper.values()) {
+    if (isObject(key)) {
+      if (!Array.isArray(v)) return fail(`Cannot delete slice of ${typeOf(v)}`);
+      const [s, e] = sliceBounds(v.length, getKey(key, 'start'), getKey(key, 'end'));
+      const inner = deleteAll(v.slice(s, e), rest, depth + 1) as unknown[];
+      v = [...v.slice(0, s), ...inner, ...v.slice(e)];
+      continue;
+    }
+    const child = indexValue(v, key);
+    if (child === null) continue;
+    v = setPath(v, [key], deleteAll(child, rest, depth + 1));
+  }
+  if (leaves.length === 0) return v;
+  if (isObject(v)) {
+    const copy: Obj = { ...v };
+    for (const k of leaves) {
+      if (typeof k !== 'string') return fail(`Cannot delete field at index of object`);
+      delete copy[k];
+    }
     return copy;
   }
-  if (isObject(k)) {
-    if (!Array.isArray(t)) return fail(`Cannot delete slice of ${typeOf(t)}`);
-    const [s, e] = sliceBounds(t.length, getKey(k, 'start'), getKey(k, 'end'));
-    if (last) return [...t.slice(0, s), ...t.slice(e)];
-    const inner = deletePath(t.slice(s, e), path, i + 1);
-    return [...t.slice(0, s), ...(inner as unknown[]), ...t.slice(e)];
+  if (Array.isArray(v)) {
+    const drop = new Set<number>();
+    for (const k of leaves) {
+      if (typeof k === 'number') {
+        let idx = Math.floor(k);
+        if (idx < 0) idx += v.length;
+        if (idx >= 0 && idx < v.length) drop.add(idx);
+      } else if (isObject(k)) {
+        const [s, e] = sliceBounds(v.length, getKey(k, 'start'), getKey(k, 'end'));
+        for (let j = s; j < e; j++) drop.add(j);
+      } else return fail(`Cannot delete field at object index of array`);
+    }
+    return (v as unknown[]).filter((_, j) => !drop.has(j));
   }
-  return fail(`Invalid path component`);
+  return fail(`Cannot delete field at index of ${typeOf(v)}`);
 }
 
 export function delPaths(t: unknown, paths: unknown): unknown {
   if (!Array.isArray(paths)) return fail('Paths must be specified as an array');
-  const sorted = paths.slice().sort(compare);
-  let v = t;
-  for (let j = sorted.length - 1; j >= 0; j--) {
-    const p = sorted[j];
+  for (const p of paths) {
     if (!Array.isArray(p)) return fail('Path must be specified as an array');
     if (p.length === 0) return null;
-    v = deletePath(v, p, 0);
   }
-  return v;
+  if (paths.length === 0) return t;
+  return deleteAll(t, paths as unknown[][], 0);
 }

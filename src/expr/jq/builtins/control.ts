@@ -282,7 +282,7 @@ export const CONTROL: Record<string, Native> = {
     gen: (i, [n, f], e, emit) =>
       n.run(i, e, (nv) => {
         const k = requireNumber(nv, 'Invalid nth: n');
-        if (k < 0) fail('Out of bounds negative array index');
+        if (k < 0) fail("nth doesn't support negative indices");
         let count = 0;
         stopAfter(
           (em) =>
@@ -292,6 +292,17 @@ export const CONTROL: Record<string, Native> = {
           emit,
           1,
         );
+      }),
+  },
+  'skip/2': {
+    gen: (i, [n, f], e, emit) =>
+      n.run(i, e, (nv) => {
+        const k = requireNumber(nv, 'Invalid skip: n');
+        if (k < 0) fail('skip doesn\'t support negative count');
+        let count = 0;
+        f.run(i, e, (v) => {
+          if (count++ >= k) emit(v);
+        });
       }),
   },
   'isempty/1': {

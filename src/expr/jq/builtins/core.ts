@@ -52,16 +52,21 @@ function has(v: unknown, k: unknown): boolean {
   return fail(`Cannot check whether ${typeOf(v)} has a ${typeOf(k)} key`);
 }
 
-export function contains(a: unknown, b: unknown): boolean {
+function containsDeep(a: unknown, b: unknown): boolean {
   if (isObject(a) && isObject(b)) {
     for (const k of Object.keys(b)) {
-      if (!Object.hasOwn(a, k) || !contains(a[k], b[k])) return false;
+      if (!Object.hasOwn(a, k) || !containsDeep(a[k], b[k])) return false;
     }
     return true;
   }
-  if (Array.isArray(a) && Array.isArray(b)) return b.every((y) => a.some((x) => contains(x, y)));
+  if (Array.isArray(a) && Array.isArray(b)) return b.every((y) => a.some((x) => containsDeep(x, y)));
   if (typeof a === 'string' && typeof b === 'string') return a.includes(b);
-  if (typeOf(a) === typeOf(b)) return equals(a, b);
+  return typeOf(a) === typeOf(b) && equals(a, b);
+}
+
+/** Only the top level insists on equal types; nested mismatches are simply "not contained". */
+export function contains(a: unknown, b: unknown): boolean {
+  if (typeOf(a) === typeOf(b)) return containsDeep(a, b);
   return fail(`${typeAndValue(a)} and ${typeAndValue(b)} cannot have their containment checked`, `${typeOf(a)} and ${typeOf(b)} cannot have their containment checked`);
 }
 
@@ -235,7 +240,9 @@ function implode(v: unknown): string {
   if (!Array.isArray(v)) return fail('implode input must be an array');
   let s = '';
   for (const c of v) {
-    if (typeof c !== 'number') return fail('Unicode codepoint must be numeric');
+    if (typeof c !== 'number' || c !== c) {
+      return fail(`${typeAndValue(c)} can't be imploded, unicode codepoint needs to be numeric`);
+    }
     let cp = Math.trunc(c);
     if (cp < 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) cp = 0xfffd;
     s += String.fromCodePoint(cp);
@@ -275,9 +282,9 @@ function getpathValue(v: unknown, p: unknown): unknown {
 }
 
 
+/** jq 1.7.1: negative numbers are negated, everything else passes through. */
 function abs(v: unknown): unknown {
-  if (typeof v === 'number') return v < 0 ? -v : v;
-  return typeFail(v, 'has no absolute value');
+  return typeof v === 'number' && v < 0 ? -v : v;
 }
 
 function ascii(v: unknown): string {
@@ -357,6 +364,22 @@ export const CORE: Record<string, Native> = {
     },
   },
   'toarray/0': { fn: toArray },
+  'toboolean/0': {
+    fn: (v) => {
+      if (v === 'true') return true;
+      if (v === 'false') return false;
+      if (typeof v === 'boolean') return v;
+      return fail(`${typeAndValue(v)} cannot be parsed as a boolean`);
+    },
+  },
+  'trimstr/1': {
+    fn: (v, s) => {
+      if (typeof v !== 'string' || typeof s !== 'string' || s === '') return v;
+      let r = v.startsWith(s) ? v.slice(s.length) : v;
+      if (r.endsWith(s)) r = r.slice(0, r.length - s.length);
+      return r;
+    },
+  },
   'getpath/1': { fn: getpathValue },
   'abs/0': { fn: abs },
   'ascii/0': { fn: ascii },
@@ -384,5 +407,4 @@ export const CORE: Record<string, Native> = {
   'have_decnum/0': { fn: () => false },
   'input_line_number/0': { fn: () => 0 },
   'input_filename/0': { fn: () => null },
-  'builtins/0': { fn: () => [] },
 };

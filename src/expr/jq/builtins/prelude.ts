@@ -1,6 +1,6 @@
 /**
  * Builtins defined in jq itself, from their descriptions in the jq 1.7 manual. Path-capable
- * ones (`paths`, `del`, `to_entries`…) get path-expression support for free this way.
+ * ones (`paths`, `del`, `first`, `recurse(f; cond)`…) get path-expression support for free.
  * Hot builtins (`map`, `select`, `recurse`, `range`…) are native instead (see control.ts).
  */
 export const PRELUDE = String.raw`
@@ -47,9 +47,10 @@ def INDEX(stream; idx_expr): reduce stream as $row ({}; .[$row | idx_expr | tost
 def INDEX(idx_expr): INDEX(.[]; idx_expr);
 def IN(s): any(s == .; .);
 def IN(src; s): any(src == s; .);
-def GROUP_BY(f): group_by(f);
-def UNIQUE_BY(f): [group_by(f)[] | .[0]];
 def get_search_list: [];
 def gsub($re; str): sub($re; str; "g");
 def gsub($re; str; $flags): sub($re; str; $flags + "g");
+def JOIN($idx; idx_expr): [.[] | [., $idx[idx_expr]]];
+def JOIN($idx; stream; idx_expr): stream | [., $idx[idx_expr]];
+def JOIN($idx; stream; idx_expr; join_expr): stream | [., $idx[idx_expr]] | join_expr;
 `;
