@@ -154,19 +154,21 @@ export type ArgOptions = { input?: boolean; output?: unknown; hasOutput?: boolea
 
 /** Runtime expression arguments for an expression of `frame` (dsl.md, Runtime expression arguments). */
 export function taskArgs(env: Env, frame: TaskFrame | undefined, opts: ArgOptions = {}): ExpressionVariables {
+  // Inside an extension's before/after tasks, `$task` describes the extended task.
+  const described = frame && frame.ptr.startsWith('/use/extensions/') ? (extendedTask(env) ?? frame) : frame;
   const vars: ExpressionVariables = {
     $context: env.state.context,
     $input: frame && opts.input !== false ? frame.input : null,
     $output: opts.hasOutput ? opts.output : null,
     $secrets: env.ctx.secrets ?? {},
-    $task: frame
+    $task: described
       ? {
-          name: frame.name,
-          reference: frame.ptr,
-          definition: nodeAt(env.wf, frame.ptr),
-          input: frame.raw,
-          output: opts.rawOutput ?? null,
-          startedAt: dateTime(frame.startedAt),
+          name: described.name,
+          reference: described.ptr,
+          definition: nodeAt(env.wf, described.ptr),
+          input: described.raw,
+          output: described === frame ? (opts.rawOutput ?? null) : (described.x?.out ?? null),
+          startedAt: dateTime(described.startedAt),
         }
       : null,
     $workflow: workflowArg(env),
@@ -176,6 +178,15 @@ export function taskArgs(env: Env, frame: TaskFrame | undefined, opts: ArgOption
   const scope = scopeVars(env);
   if (scope) for (const k of Object.keys(scope)) vars['$' + k] = scope[k];
   return vars;
+}
+
+function extendedTask(env: Env): TaskFrame | undefined {
+  const stack = env.thread.stack;
+  for (let i = stack.length - 1; i >= 0; i--) {
+    const f = stack[i];
+    if (f.k === 'task' && !f.ptr.startsWith('/use/extensions/')) return f;
+  }
+  return undefined;
 }
 
 export function topOf(thread: Thread): Frame | undefined {

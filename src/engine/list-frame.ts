@@ -23,7 +23,8 @@ export function stepList(f: ListFrame, env: Env, sig: Signal | undefined): Frame
   f.data = sig.value;
   const then = sig.then ?? 'continue';
   if (then === 'continue') return f.index + 1 < list.length ? enter(f, env, list, f.index + 1) : { kind: 'return', value: f.data };
-  if (then === 'exit') return { kind: 'return', value: f.data };
+  // `then: 'exit'` travels with the value: task kinds ignore it, an extension's `before` list uses it to intercept.
+  if (then === 'exit') return { kind: 'return', value: f.data, then: 'exit' };
   if (then === 'end') return { kind: 'end', value: f.data };
   const target = list.findIndex((item) => Object.keys(item)[0] === then);
   const from = `${f.ptr}/${f.index}/${escapeToken(Object.keys(list[f.index])[0])}`;

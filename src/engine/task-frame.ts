@@ -7,8 +7,8 @@ import { taskKinds, type TaskKind } from '../dsl/model.ts';
 import { evaluateCondition, evaluateTransform } from '../expr/expression.ts';
 import { validateSchema } from '../expr/schema.ts';
 import { fault, toWorkflowError, type WorkflowError } from './errors.ts';
-import { record, taskArgs, taskAt, type Env } from './env.ts';
-import type { KindAction, TaskKindHandler } from './kind.ts';
+import { escapeToken, record, taskArgs, taskAt, type Env } from './env.ts';
+import { listFrame, type KindAction, type TaskKindHandler } from './kind.ts';
 import { armTimeout, durationMs, resolveTimeout } from './timing.ts';
 import type { Signal, TaskFrame } from './types.ts';
 import type { FrameAction } from './frame-action.ts';
@@ -42,6 +42,35 @@ export function stepTask(f: TaskFrame, env: Env, sig: Signal | undefined): Frame
         record(env, 'taskSkipped', f);
         return { kind: 'return', value: f.raw };
       }
+      const apply = applicableExtensions(env, f, kind, args);
+      if (apply.length) {
+        f.x = { apply, i: -1 };
+        f.phase = 'before';
+      }
+    }
+    if (f.phase === 'before') {
+      const x = f.x!;
+      if (sig?.kind === 'throw') return failTask(f, env, sig.error);
+      // An extension's `before` list that ends with `then: exit` intercepts the task: its output
+      // replaces the task's (dsl-reference.md, Extension — the mock example).
+      if (sig?.kind === 'return' && sig.then === 'exit') {
+        f.input = f.raw;
+        record(env, 'taskStarted', f);
+        return afterKind(f, env, task, sig.value, task.then);
+      }
+      const next = nextExtension(env, x, 'before');
+      if (next) return { kind: 'push', frame: listFrame(env, next, f.raw) };
+      f.phase = 'init';
+    }
+    if (f.phase === 'after') {
+      const x = f.x!;
+      if (sig?.kind === 'throw') return failTask(f, env, sig.error);
+      const next = nextExtension(env, x, 'after');
+      if (next) return { kind: 'push', frame: listFrame(env, next, x.out) };
+      return finishTask(f, env, task, x.out, x.then);
+    }
+    if (f.phase === 'init') {
+      const args = taskArgs(env, f, { input: false });
       validateSchema(task.input?.schema, f.raw, `input of task '${f.name}'`);
       f.input = task.input?.from === undefined ? f.raw : evaluateTransform(task.input.from, f.raw, args, env.mode, { now: env.ctx.now });
       f.phase = 'run';
@@ -70,8 +99,57 @@ function apply(f: TaskFrame, env: Env, task: Task, action: KindAction): FrameAct
     case 'fail':
       return failTask(f, env, action.error);
     case 'done':
-      return finishTask(f, env, task, action.output, action.then ?? task.then);
+      return afterKind(f, env, task, action.output, action.then ?? task.then);
   }
+}
+
+/** The kind is done: run extension `after` lists, if any, then finish. */
+function afterKind(f: TaskFrame, env: Env, task: Task, output: unknown, then: string | undefined): FrameAction {
+  if (!f.x) return finishTask(f, env, task, output, then);
+  f.phase = 'after';
+  f.x.i = -1;
+  f.x.out = output;
+  if (then !== undefined) f.x.then = then;
+  const next = nextExtension(env, f.x, 'after');
+  if (next) return { kind: 'push', frame: listFrame(env, next, output) };
+  return finishTask(f, env, task, output, then);
+}
+
+const EXTENSION_TARGETS: Record<string, string[]> = { composite: ['do', 'fork'] };
+
+/**
+ * Indexes of the `use.extensions` that apply to this task: `extend` names its kind (`all`,
+ * `composite` = do/fork), and `when` holds. Tasks of extensions and of `use.functions` are not
+ * extended themselves.
+ */
+function applicableExtensions(env: Env, f: TaskFrame, kind: string | undefined, args: Record<string, unknown>): number[] {
+  const list = env.wf.use?.extensions;
+  if (!list?.length || f.ptr.startsWith('/use/')) return [];
+  const out: number[] = [];
+  list.forEach((item, i) => {
+    const ext = item[Object.keys(item)[0]];
+    if (!ext) return;
+    const target = ext.extend;
+    if (target !== 'all' && target !== kind && !(EXTENSION_TARGETS[target] ?? []).includes(kind ?? '')) return;
+    if (ext.when !== undefined && !evaluateCondition(ext.when, f.raw, args, { now: env.ctx.now })) return;
+    if (ext.before?.length || ext.after?.length) out.push(i);
+  });
+  return out;
+}
+
+/** The pointer of the next `before`/`after` list to run, advancing `x.i`. */
+function nextExtension(env: Env, x: NonNullable<TaskFrame['x']>, which: 'before' | 'after'): string | undefined {
+  const list = env.wf.use?.extensions ?? [];
+  for (let j = x.i + 1; j < x.apply.length; j++) {
+    const index = x.apply[j];
+    const name = Object.keys(list[index])[0];
+    if (list[index][name]?.[which]?.length) {
+      x.i = j;
+      return `/use/extensions/${index}/${escapeToken(name)}/${which}`;
+    }
+  }
+  x.i = x.apply.length;
+  return undefined;
 }
 
 function finishTask(f: TaskFrame, env: Env, task: Task, raw: unknown, then: string | undefined): FrameAction {

@@ -51,7 +51,8 @@ export type TaskFrame = {
   /** Pointer of the task (`/do/0/getPet`). */
   ptr: string;
   name: string;
-  phase: 'init' | 'run';
+  /** `before` / `after`: running the task lists of extensions (`use.extensions`) around the task. */
+  phase: 'init' | 'before' | 'run' | 'after';
   /** Raw task input (before `input.from`). */
   raw: unknown;
   /** Transformed task input (`$input`). */
@@ -61,6 +62,8 @@ export type TaskFrame = {
   auth?: { scheme: string; parameter: string };
   /** Kind-specific resumable state (loop index, retry attempt, pending request, …). */
   s?: Record<string, unknown>;
+  /** Extensions applying to this task: their indexes in `use.extensions`, the one running, and the output held while `after` lists run. */
+  x?: { apply: number[]; i: number; out?: unknown; then?: string };
 };
 
 export type Frame = WorkflowFrame | ListFrame | TaskFrame;
