@@ -16,7 +16,7 @@ export type ParseResult =
       ok: true;
       /** The document as plain JSON data. */
       value: unknown;
-      /** 1-based line/column of the node at a JSON pointer (or of its nearest existing ancestor). */
+      /** 1-based line/column of the property key or list item at a JSON pointer (or at its nearest existing ancestor). */
       locate(pointer: string): SourcePosition | undefined;
     }
   | { ok: false; errors: ValidationIssue[] };
@@ -140,7 +140,8 @@ function locateIn(doc: YamlDocument, lineCounter: LineCounter, pointer: string):
       if (!pair) break;
       const key = pair.key as YamlNode | null;
       node = pair.value as YamlNode | null;
-      best = node?.range?.[0] ?? key?.range?.[0] ?? best;
+      // A property is shown where its key is (`shell:` rather than the first line of its value).
+      best = key?.range?.[0] ?? node?.range?.[0] ?? best;
     } else if (isSeq(node)) {
       const item = node.items[Number(token)] as YamlNode | undefined;
       if (!/^\d+$/.test(token) || !item) break;

@@ -68,8 +68,9 @@ describe('parseDocument', () => {
   it('locates pointers in the source, falling back to the nearest existing ancestor', () => {
     const r = parseDocument('document:\n  dsl: 1.0.3\ndo:\n  - first:\n      set:\n        x: 1\n');
     if (!r.ok) throw new Error('parse failed');
-    expect(r.locate('/do/0/first/set/x')).toEqual({ line: 6, column: 12 });
-    expect(r.locate('/do/0/first/set/missing')).toEqual({ line: 6, column: 9 });
+    expect(r.locate('/do/0/first/set/x')).toEqual({ line: 6, column: 9 });
+    expect(r.locate('/do/0/first/set/missing')).toEqual({ line: 5, column: 7 });
+    expect(r.locate('/do/0')).toEqual({ line: 4, column: 5 });
     expect(r.locate('')).toEqual({ line: 1, column: 1 });
   });
 });

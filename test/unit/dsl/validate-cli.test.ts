@@ -26,9 +26,9 @@ describe('weir validate', () => {
     const r = await run('invalid-schema.yaml');
     expect(r.code).toBe(1);
     expect(r.stderr.split('\n')).toEqual([
-      'invalid-schema.yaml: /do/0/first: unknown task kind, expected one of: call, emit, for, fork, listen, raise, run, set, switch, try, wait, do (found: frobnicate) (line 8, column 7)',
-      'invalid-schema.yaml: /do/1/second/with/endpoint: expected a URI template or endpoint object, got an integer (line 13, column 19)',
-      "invalid-schema.yaml: /do/2/third/wait: 'soon' is not an ISO 8601 duration (e.g. PT30S, PT1H30M, P7D) or a runtime expression (line 15, column 13)",
+      'invalid-schema.yaml: /do/0/first: unknown task kind, expected one of: call, emit, for, fork, listen, raise, run, set, switch, try, wait, do (found: frobnicate) (line 7, column 5)',
+      'invalid-schema.yaml: /do/1/second/with/endpoint: expected a URI template or endpoint object, got an integer (line 13, column 9)',
+      "invalid-schema.yaml: /do/2/third/wait: 'soon' is not an ISO 8601 duration (e.g. PT30S, PT1H30M, P7D) or a runtime expression (line 15, column 7)",
       '3 problems in 1 of 1 file',
       '',
     ]);
