@@ -6,6 +6,7 @@
 import { parseDocument, validateWorkflow } from '../../src/dsl/index.ts';
 import type { Workflow } from '../../src/dsl/index.ts';
 import { runLocally } from '../../src/effects/local-runner.ts';
+import { checkExpression } from '../../src/expr/check.ts';
 import type { LocalRunOptions, LocalRunResult } from '../../src/effects/local-runner.ts';
 
 export type { Workflow };
@@ -31,7 +32,8 @@ export type LoadResult =
 export async function loadWorkflow(text: string): Promise<LoadResult> {
   const parsed = parseDocument(text);
   if (!parsed.ok) return { ok: false, stage: 'parse', errors: parsed.errors };
-  const validated = validateWorkflow(parsed.value);
+  // jq syntax is checked at registration, as the API and `weir run` do.
+  const validated = validateWorkflow(parsed.value, { checkExpression });
   if (!validated.ok) return { ok: false, stage: 'validate', errors: validated.errors };
   return { ok: true, workflow: validated.workflow, document: parsed.value };
 }
