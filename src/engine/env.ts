@@ -117,8 +117,14 @@ export function isoTime(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-export function dateTime(ms: number) {
-  return { iso8601: isoTime(ms), epoch: { seconds: Math.floor(ms / 1000), milliseconds: ms } };
+type DateTimeDescriptor = { iso8601: string; epoch: { seconds: number; milliseconds: number } };
+let lastDateTime: DateTimeDescriptor | undefined;
+
+/** dsl.md DateTime descriptor. Memoized for the last instant: every `$task` in an advance shares ctx.now. */
+export function dateTime(ms: number): DateTimeDescriptor {
+  if (lastDateTime?.epoch.milliseconds === ms) return lastDateTime;
+  lastDateTime = { iso8601: isoTime(ms), epoch: { seconds: Math.floor(ms / 1000), milliseconds: ms } };
+  return lastDateTime;
 }
 
 function workflowArg(env: Env): unknown {

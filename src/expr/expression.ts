@@ -8,7 +8,7 @@
  * the default `strict` mode; under `loose` mode every string is tried as jq and, when it does not
  * evaluate, stays the literal string (dsl-reference.md, Evaluate).
  */
-import { compileCached, JqError } from './jq/index.ts';
+import { compileCached, JqError, type Program } from './jq/index.ts';
 import { fault } from '../engine/errors.ts';
 
 /** Named jq variables, keys with their `$` (`$input`, `$context`, `$color`, …). */
@@ -47,7 +47,7 @@ export function evaluateSource(
   options: EvaluateOptions = {},
 ): unknown {
   try {
-    const program = compileCached(source, { variables: Object.keys(variables) });
+    const program = programFor(source, Object.keys(variables));
     const now = options.now;
     const out = program.first(input, variables, now === undefined ? undefined : { now: () => now / 1000 });
     return out === undefined ? null : out;
@@ -133,6 +133,29 @@ export function evaluateTransform(
 ): unknown {
   if (typeof transform === 'string') return evaluateField(transform, input, variables, options);
   return evaluateValue(transform, input, variables, mode, options);
+}
+
+const MAX_PROGRAMS = 5000;
+const programs = new Map<string, Map<string, Program>>();
+
+/**
+ * The program for `source` with these variable names. Compiled through `compileCached`; the
+ * resulting Program objects are kept too, because the hot path evaluates the same few expressions
+ * with the same argument names thousands of times a second.
+ */
+function programFor(source: string, names: string[]): Program {
+  const key = names.join(',');
+  let byVars = programs.get(source);
+  let program = byVars?.get(key);
+  if (program) return program;
+  program = compileCached(source, { variables: names });
+  if (!byVars) {
+    if (programs.size >= MAX_PROGRAMS) programs.clear();
+    byVars = new Map();
+    programs.set(source, byVars);
+  }
+  byVars.set(key, program);
+  return program;
 }
 
 function expressionFault(source: string, e: unknown) {
