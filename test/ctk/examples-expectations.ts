@@ -54,6 +54,8 @@ export interface ExampleCase {
   readonly expect: ExampleOutcome;
   /** Requests the stub must see, in this order (others may come between). */
   readonly requests?: readonly ExpectedRequest[];
+  /** `false`: the history must show no retry (a catch that must not match). */
+  readonly retried?: false;
   /** Requests that must not happen (matched on method/host/path). */
   readonly forbidden?: readonly Pick<ExpectedRequest, 'method' | 'host' | 'path'>[];
   /** The spec text the expectation comes from. */
@@ -412,8 +414,9 @@ do:
   'dsl-reference#try/0': {
     cases: [
       {
-        name: 'an unusable endpoint raises an error the 503 filter does not catch, so the workflow faults',
+        name: 'an unusable endpoint raises an error the 503 filter does not catch, so the workflow faults without retrying',
         expect: { status: 'faulted' },
+        retried: false,
         why: 'Interoperability: a problem during a call raises an error (communication); Catch: `errors.with` filters on status 503 (and a misspelled `serverlessworkflow.io.io` type), which the error does not have, so it is not caught nor retried and faults the workflow (Task Flow: `fault`).',
       },
     ],

@@ -109,6 +109,10 @@ async function runCase(example: SpecExample, c: ExampleCase): Promise<void> {
   const context = `\n  why: ${c.why}\n  status: ${result.status}, output: ${show(result.output)}, error: ${show(result.error)}\n  requests: ${describeRequests(seen)}`;
   checkOutcome(c, result, context);
   checkRequests(c, seen, context);
+  if (c.retried === false) {
+    const retries = result.history.filter((h) => /retr/i.test(String((h as { kind?: unknown }).kind ?? '')));
+    if (retries.length) throw new Error(`expected no retry, history has ${show(retries)}${context}`);
+  }
 }
 
 let runs = 0;
