@@ -14,6 +14,7 @@
 import { expressionSource, isRuntimeExpression } from './normalize.ts';
 import { joinPointer, parsePointer, toPointer } from './pointer.ts';
 import { isPlainObject } from './schema/helpers.ts';
+import { unsupportedCalls } from './schema/tasks.ts';
 import { walkDocument } from './walk.ts';
 
 export type ExpressionSite = {
@@ -126,7 +127,9 @@ export function expressionsOf(doc: unknown): ExpressionSite[] {
       dataFlow(task.input, at('input'), 'from');
       timeout(task.timeout, at('timeout'));
 
-      if (Object.hasOwn(task, 'call')) values(task.with, at('with'));
+      // Unsupported protocols are refused anyway; their arguments (asyncapi iterators with their own
+      // variables, …) are not scoped here, so their expressions are not reported.
+      if (Object.hasOwn(task, 'call') && !(unsupportedCalls as readonly unknown[]).includes(task.call)) values(task.with, at('with'));
       if (isPlainObject(task.emit)) values(task.emit.event, at('emit', 'event'));
       if (isPlainObject(task.for)) field(task.for.in, at('for', 'in'));
       scope = loop;
