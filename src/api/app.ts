@@ -1,26 +1,74 @@
 /**
  * The Hono app: the only front door. Routes are declared with @hono/zod-openapi so the OpenAPI
  * document is generated from the code. Every response carries X-Request-Id; errors are problem+json.
+ *
+ * Request pipeline for `/v1/*`: request id and access log → metrics → body size cap (413 before
+ * buffering) → API key → rate limit (429) → Idempotency-Key → route.
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import type { Config } from '../config.ts';
 import type { Lifecycle } from '../lifecycle.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/open.ts';
 import { uuidv7 } from '../store/uuid.ts';
+import { authenticate, authMode } from './auth.ts';
+import { CloudEventSchema } from './cloudevents.ts';
+import type { ApiContext, AppEnv } from './context.ts';
+import { SecretBox } from './crypto.ts';
+import { registerDocs } from './docs.ts';
 import { registerHealth } from './health.ts';
+import { idempotency } from './idempotency.ts';
+import { defaultRegistry, MetricsRegistry } from './metrics.ts';
+import { defaultApiOptions, type ApiOptions } from './options.ts';
 import { errorHandler, problem, problemResponse } from './problem.ts';
+import { rateLimit } from './rate-limit.ts';
+import { registerEventRoutes } from './routes/events.ts';
+import { registerHookRoutes } from './routes/hooks.ts';
+import { registerInstanceRoutes } from './routes/instances.ts';
+import { registerMetricsRoute } from './routes/metrics.ts';
+import { registerWorkflowRoutes } from './routes/workflows.ts';
+
+export type { AppEnv } from './context.ts';
 
 export interface AppDeps {
   config: Config;
   store: Store;
   lifecycle: Lifecycle;
   log: Logger;
+  /** Limits and knobs; each missing one takes its default (src/api/options.ts). */
+  api?: Partial<ApiOptions>;
+  /** Where `/metrics` reads from; default: a registry of this app's own, including `defaultRegistry`. */
+  metrics?: MetricsRegistry;
 }
 
-export type AppEnv = { Variables: { requestId: string } };
+/** Webhook deliveries carry a signature instead of an API key. */
+const isHookDelivery = (c: Context) => c.req.method === 'POST' && /^\/v1\/hooks\/[^/]+$/.test(c.req.path);
+
+const unless =
+  (skip: (c: Context) => boolean, mw: MiddlewareHandler): MiddlewareHandler =>
+  (c, next) =>
+    skip(c) ? next() : mw(c, next);
 
 export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
+  const options: ApiOptions = { ...defaultApiOptions, ...deps.api };
+  const metrics = deps.metrics ?? new MetricsRegistry([defaultRegistry]);
+  const ctx: ApiContext = {
+    config: deps.config,
+    sql: () => deps.store.sql,
+    options,
+    log: deps.log,
+    metrics,
+    secretBox: options.encryptionKey ? new SecretBox(options.encryptionKey) : undefined,
+  };
+  const mode = authMode(deps.config);
+  deps.log.info(mode === 'open' ? 'API auth is off: embedded database on a loopback address' : 'API auth is on: API keys required', {
+    auth: mode,
+    host: deps.config.http.host,
+    database: deps.config.database.kind,
+  });
+
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result, c) => {
       if (!result.success) {
@@ -29,17 +77,53 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
       }
     },
   });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An API key (`weir keys create`), or WEIR_ADMIN_KEY',
+  });
+  app.openAPIRegistry.register('CloudEvent', CloudEventSchema);
+
+  const httpRequests = metrics.counter('weir_http_requests_total', 'HTTP requests by method, route and status');
+  const httpDuration = metrics.histogram('weir_http_request_duration_seconds', 'HTTP request duration by route');
   app.use('*', async (c, next) => {
+    const started = performance.now();
     const incoming = c.req.header('x-request-id');
     const requestId = incoming && /^[\w.:-]{1,128}$/.test(incoming) ? incoming : uuidv7();
     c.set('requestId', requestId);
     await next();
     c.header('X-Request-Id', requestId);
+    const route = [...c.req.matchedRoutes].reverse().find((r) => r.method !== 'ALL')?.path ?? 'unmatched';
+    const seconds = (performance.now() - started) / 1000;
+    httpRequests.inc({ method: c.req.method, route, status: String(c.res.status) });
+    httpDuration.observe(seconds, { route });
+    deps.log.info('request', { requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(seconds * 1000) });
   });
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: options.maxBodyBytes,
+      onError: (c) => problemResponse(c, problem(413, 'payload_too_large', `the request body exceeds ${options.maxBodyBytes} bytes`)),
+    }),
+  );
+  const auth = authenticate({ mode, sql: ctx.sql, adminKey: deps.config.adminKey });
+  const limit = rateLimit({ sql: ctx.sql, perSecond: options.rateLimitPerSecond, burst: options.rateLimitBurst });
+  for (const path of ['/v1/*', '/metrics']) {
+    app.use(path, unless(isHookDelivery, auth));
+    app.use(path, unless(isHookDelivery, limit));
+  }
+  app.use('/v1/*', idempotency({ sql: ctx.sql, ttlSeconds: options.idempotencyTtlSeconds }));
+
   app.onError(errorHandler(deps.log));
   app.notFound((c) => problemResponse(c, problem(404, 'not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
   registerHealth(app, deps);
+  registerWorkflowRoutes(app, ctx);
+  registerInstanceRoutes(app, ctx);
+  registerEventRoutes(app, ctx);
+  registerHookRoutes(app, ctx);
+  registerMetricsRoute(app, ctx);
   app.doc31('/openapi.json', openApiInfo);
+  registerDocs(app);
   return app;
 }
 

@@ -1,0 +1,94 @@
+/**
+ * CloudEvents 1.0 validation and the HTTP protocol binding's three content modes: structured
+ * (`application/cloudevents+json`), batch (`application/cloudevents-batch+json`) and binary
+ * (attributes in `ce-*` headers, the body is the data).
+ */
+import { z } from '@hono/zod-openapi';
+import type { CloudEventRecord } from '../store/queries/events.ts';
+import type { ProblemField } from '../errors.ts';
+import { bytesToBase64 } from './crypto.ts';
+
+const attributeName = /^[a-z0-9]{1,20}$/;
+const nonEmpty = (what: string) => z.string({ error: `${what} must be a string` }).min(1, { error: `${what} must not be empty` });
+const rfc3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+const absoluteUri = /^[a-zA-Z][a-zA-Z0-9+.-]*:\S*$/;
+const mediaType = /^[\w.+-]+\/[\w.+-]+(\s*;.*)?$/;
+
+export const CloudEventSchema = z
+  .object({
+    specversion: z.literal('1.0', { error: 'specversion must be "1.0"' }),
+    id: nonEmpty('id'),
+    source: nonEmpty('source').refine((s) => !/\s/.test(s), { error: 'source must be a URI-reference' }),
+    type: nonEmpty('type'),
+    subject: nonEmpty('subject').optional(),
+    time: z.string().regex(rfc3339, { error: 'time must be an RFC 3339 timestamp' }).refine((t) => !Number.isNaN(Date.parse(t)), { error: 'time is not a valid date' }).optional(),
+    datacontenttype: z.string().regex(mediaType, { error: 'datacontenttype must be an RFC 2046 media type' }).optional(),
+    dataschema: z.string().regex(absoluteUri, { error: 'dataschema must be an absolute URI' }).optional(),
+    data: z.unknown().optional(),
+    data_base64: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, { error: 'data_base64 must be base64' }).optional(),
+  })
+  .catchall(z.union([z.string(), z.number().int(), z.boolean(), z.null()], { error: 'an extension attribute must be a string, integer or boolean' }))
+  .superRefine((e, ctx) => {
+    for (const k of Object.keys(e)) {
+      if (k !== 'data_base64' && !attributeName.test(k)) {
+        ctx.addIssue({ code: 'custom', path: [k], message: `attribute name "${k}" must be 1 to 20 lower-case letters or digits` });
+      }
+    }
+    if (e.data !== undefined && e.data_base64 !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['data_base64'], message: 'an event carries data or data_base64, not both' });
+    }
+  })
+  .openapi('CloudEvent', { description: 'A CloudEvent 1.0 (JSON format)' });
+
+export type Parsed = { ok: true; events: CloudEventRecord[] } | { ok: false; errors: ProblemField[] };
+
+const pointerOf = (path: readonly PropertyKey[]) => path.map((p) => `/${String(p).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
+
+export function validateEvents(values: readonly unknown[], batch: boolean): Parsed {
+  const errors: ProblemField[] = [];
+  const events: CloudEventRecord[] = [];
+  values.forEach((v, i) => {
+    const r = CloudEventSchema.safeParse(v);
+    if (r.success) events.push(r.data as CloudEventRecord);
+    else for (const issue of r.error.issues) errors.push({ pointer: pointerOf(batch ? [i, ...issue.path] : issue.path), message: issueMessage(issue) });
+  });
+  return errors.length ? { ok: false, errors } : { ok: true, events };
+}
+
+function issueMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type' && issue.input === undefined) return `${String(issue.path[issue.path.length - 1])} is required`;
+  return issue.message;
+}
+
+const isJsonType = (t: string) => /^application\/([\w.-]+\+)?json$/i.test(t.split(';')[0].trim()) || t.trim() === '';
+
+/** Binary mode: `ce-*` headers are the attributes (percent-decoded), the body is the data. */
+export function fromBinary(headers: Headers, body: Uint8Array): { ok: true; value: Record<string, unknown> } | { ok: false; message: string } {
+  const event: Record<string, unknown> = {};
+  headers.forEach((value, name) => {
+    const n = name.toLowerCase();
+    if (n.startsWith('ce-')) {
+      try {
+        event[n.slice(3)] = decodeURIComponent(value);
+      } catch {
+        event[n.slice(3)] = value;
+      }
+    }
+  });
+  const contentType = headers.get('content-type') ?? '';
+  if (contentType) event.datacontenttype = contentType;
+  if (body.length) {
+    if (isJsonType(contentType)) {
+      try {
+        event.data = JSON.parse(new TextDecoder().decode(body));
+      } catch (e) {
+        return { ok: false, message: `the body is not valid JSON: ${(e as Error).message}` };
+      }
+    } else if (/^text\/|\+xml$|\/xml$/i.test(contentType.split(';')[0])) {
+      event.data = new TextDecoder().decode(body);
+    } else {
+      event.data_base64 = bytesToBase64(body);
+    }
+  }
+  return { ok: true, value: event };
+}

@@ -1,0 +1,96 @@
+/**
+ * Pieces every route shares: the problem+json schema for the OpenAPI document, standard error
+ * responses, page-size and cursor parameters, and reading a JSON body with pointer-carrying errors.
+ */
+import { z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { WeirError } from '../errors.ts';
+import { bytesToBase64, base64ToBytes } from './crypto.ts';
+
+export const ProblemSchema = z
+  .object({
+    type: z.string().openapi({ example: 'https://weir.dev/problems/validation-failed' }),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+    instance: z.string().optional(),
+    requestId: z.string().optional(),
+    errors: z.array(z.object({ pointer: z.string(), message: z.string() })).optional(),
+  })
+  .openapi('Problem');
+
+const problemContent = { 'application/problem+json': { schema: ProblemSchema } };
+
+/** OpenAPI responses for the given error statuses, each problem+json. */
+export function errors(...statuses: number[]) {
+  const described: Record<number, string> = {
+    400: 'malformed request',
+    401: 'missing or unknown API key',
+    403: 'the API key lacks the role or namespace',
+    404: 'not found',
+    409: 'conflict',
+    413: 'body too large',
+    415: 'unsupported media type',
+    422: 'invalid request; `errors[]` holds a JSON pointer per problem',
+    429: 'rate limited; see Retry-After',
+  };
+  return Object.fromEntries(statuses.map((s) => [s, { description: described[s] ?? 'error', content: problemContent }]));
+}
+
+export const authErrors = [401, 403, 429] as const;
+
+export const security = [{ bearer: [] as string[] }];
+
+export const CursorQuery = {
+  limit: z.coerce.number().int().min(1).optional().openapi({ description: 'page size (bounded by the server)' }),
+  cursor: z.string().max(512).optional().openapi({ description: 'the `next` value of the previous page' }),
+};
+
+export function pageSize(limit: number | undefined, options: { pageSizeDefault: number; pageSizeMax: number }): number {
+  if (limit === undefined) return options.pageSizeDefault;
+  if (limit > options.pageSizeMax) {
+    throw new WeirError('validation_failed', `limit must be at most ${options.pageSizeMax}`, {
+      errors: [{ pointer: '/query/limit', message: `at most ${options.pageSizeMax}` }],
+    });
+  }
+  return limit;
+}
+
+export function encodeCursor(value: unknown): string {
+  return bytesToBase64(new TextEncoder().encode(JSON.stringify(value))).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+}
+
+export function decodeCursor<T>(cursor: string | undefined, check: (v: unknown) => v is T): T | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    const b64 = cursor.replaceAll('-', '+').replaceAll('_', '/');
+    const value: unknown = JSON.parse(new TextDecoder().decode(base64ToBytes(b64 + '='.repeat((4 - (b64.length % 4)) % 4))));
+    if (check(value)) return value;
+  } catch {
+    // fall through
+  }
+  throw new WeirError('validation_failed', 'the cursor is not one this server returned', {
+    errors: [{ pointer: '/query/cursor', message: 'invalid cursor' }],
+  });
+}
+
+/** Parses a JSON body; an empty body is `fallback`. Bad JSON is a 400 naming the position. */
+export async function readJson(c: Context, fallback: unknown = undefined): Promise<{ value: unknown; bytes: number }> {
+  const text = await c.req.text();
+  const bytes = new TextEncoder().encode(text).length;
+  if (text.trim() === '') return { value: fallback, bytes };
+  try {
+    return { value: JSON.parse(text), bytes };
+  } catch (e) {
+    throw new WeirError('validation_failed', `the body is not valid JSON: ${(e as Error).message}`, {
+      status: 400,
+      errors: [{ pointer: '', message: 'invalid JSON' }],
+    });
+  }
+}
+
+export function mediaType(c: Context): string {
+  return (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
+}
+
+export const iso = (d: Date | null) => (d ? d.toISOString() : null);

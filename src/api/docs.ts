@@ -1,0 +1,40 @@
+/**
+ * `/docs`: the Scalar API reference for `/openapi.json`, with its script served by Weir itself
+ * from an embedded bundle (no CDN: Weir runs offline and on runtimes without a filesystem).
+ * Browsers that accept gzip get the stored bytes as they are; others get them inflated once.
+ */
+import { Scalar } from '@scalar/hono-api-reference';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { AppEnv } from './context.ts';
+import { base64ToBytes } from './crypto.ts';
+import { scalarBundleGzipBase64, scalarVersion } from './generated/scalar.ts';
+
+export const DOCS_SCRIPT_PATH = '/docs/scalar.js';
+
+let gzipped: Uint8Array<ArrayBuffer> | undefined;
+let inflated: Promise<Uint8Array<ArrayBuffer>> | undefined;
+
+const gz = () => (gzipped ??= base64ToBytes(scalarBundleGzipBase64));
+const plain = () =>
+  (inflated ??= new Response(new Blob([gz()]).stream().pipeThrough(new DecompressionStream('gzip'))).arrayBuffer().then((b) => new Uint8Array(b)));
+
+export function registerDocs(app: OpenAPIHono<AppEnv>): void {
+  app.get(
+    '/docs',
+    Scalar({ url: '/openapi.json', cdn: DOCS_SCRIPT_PATH, pageTitle: 'Weir API', withDefaultFonts: false, hideClientButton: true }),
+  );
+  app.get(DOCS_SCRIPT_PATH, async (c) => {
+    const etag = `"scalar-${scalarVersion}"`;
+    const headers: Record<string, string> = {
+      'content-type': 'text/javascript; charset=utf-8',
+      'cache-control': 'public, max-age=86400',
+      etag,
+      vary: 'accept-encoding',
+    };
+    if (c.req.header('if-none-match') === etag) return new Response(null, { status: 304, headers });
+    if (/\bgzip\b/.test(c.req.header('accept-encoding') ?? '')) {
+      return new Response(gz(), { headers: { ...headers, 'content-encoding': 'gzip' } });
+    }
+    return new Response(await plain(), { headers });
+  });
+}

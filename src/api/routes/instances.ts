@@ -1,0 +1,228 @@
+/**
+ * Instances: start (row and `start` message in one transaction; `Idempotency-Key`; `?wait=`
+ * blocks until the instance ends or the wait runs out), read, list with filters, history.
+ */
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { WeirError } from '../../errors.ts';
+import {
+  getHistory,
+  getInstance,
+  startInstance,
+  terminalStatuses,
+  type InstanceRow,
+} from '../../store/queries/instances.ts';
+import { instanceStatuses } from '../../store/schema.ts';
+import { getWorkflow } from '../../store/queries/workflows.ts';
+import type { Sql } from '../../store/sql.ts';
+import { authorize, visibleNamespaces } from '../auth.ts';
+import { listInstancePage } from '../queries/lists.ts';
+import { authErrors, CursorQuery, decodeCursor, encodeCursor, errors, iso, pageSize, readJson, security } from '../common.ts';
+import type { ApiContext, AppEnv } from '../context.ts';
+
+export const Instance = z
+  .object({
+    id: z.string().uuid(),
+    namespace: z.string(),
+    workflow: z.object({ name: z.string(), version: z.string() }),
+    status: z.enum(instanceStatuses),
+    input: z.unknown().optional(),
+    output: z.unknown().optional(),
+    error: z.unknown().optional(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    startedAt: z.string().nullable(),
+    endedAt: z.string().nullable(),
+  })
+  .openapi('Instance');
+
+const InstancePage = z.object({ items: z.array(Instance), next: z.string().nullable() }).openapi('InstancePage');
+const HistoryEntry = z.object({ seq: z.number().int(), at: z.string(), kind: z.string(), taskRef: z.string().nullable(), data: z.unknown() });
+const HistoryPage = z.object({ items: z.array(HistoryEntry), next: z.string().nullable() }).openapi('HistoryPage');
+
+const IdParam = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' }, format: 'uuid' }) });
+
+const start = createRoute({
+  method: 'post',
+  path: '/v1/workflows/{namespace}/{name}/instances',
+  tags: ['instances'],
+  summary: 'Start an instance (the body is its input)',
+  description:
+    'Answers 202 at once, or with `?wait=<seconds>` blocks until the instance ends (200 with its output) or the wait runs out (202 with its current state). An `Idempotency-Key` header makes retries safe.',
+  security,
+  request: {
+    params: z.object({
+      namespace: z.string().openapi({ param: { name: 'namespace', in: 'path' } }),
+      name: z.string().openapi({ param: { name: 'name', in: 'path' } }),
+    }),
+    query: z.object({
+      version: z.string().optional().openapi({ description: 'default: the highest semver registered' }),
+      wait: z.coerce.number().min(0).optional().openapi({ description: 'seconds to wait for the end (bounded by the server)' }),
+    }),
+    headers: z.object({ 'idempotency-key': z.string().max(255).optional() }),
+    body: { required: false, content: { 'application/json': { schema: { description: 'the instance input (any JSON value)' } } } },
+  },
+  responses: {
+    202: { description: 'started (or still running after the wait)', content: { 'application/json': { schema: Instance } }, headers: { Location: { schema: { type: 'string' } } } },
+    200: { description: 'ended within the wait', content: { 'application/json': { schema: Instance } } },
+    ...errors(400, 404, 409, 413, 422, ...authErrors),
+  },
+});
+
+const get = createRoute({
+  method: 'get',
+  path: '/v1/instances/{id}',
+  tags: ['instances'],
+  summary: 'One instance',
+  security,
+  request: { params: IdParam },
+  responses: { 200: { description: 'the instance', content: { 'application/json': { schema: Instance } } }, ...errors(404, ...authErrors) },
+});
+
+const list = createRoute({
+  method: 'get',
+  path: '/v1/instances',
+  tags: ['instances'],
+  summary: 'List instances, newest first',
+  security,
+  request: {
+    query: z.object({
+      namespace: z.string().optional(),
+      workflow: z.string().optional().openapi({ description: 'workflow name' }),
+      status: z.string().optional().openapi({ description: `comma-separated: ${instanceStatuses.join(', ')}` }),
+      createdAfter: z.string().datetime({ offset: true }).optional(),
+      createdBefore: z.string().datetime({ offset: true }).optional(),
+      ...CursorQuery,
+    }),
+  },
+  responses: { 200: { description: 'a page', content: { 'application/json': { schema: InstancePage } } }, ...errors(422, ...authErrors) },
+});
+
+const history = createRoute({
+  method: 'get',
+  path: '/v1/instances/{id}/history',
+  tags: ['instances'],
+  summary: "An instance's history, oldest first",
+  security,
+  request: { params: IdParam, query: z.object(CursorQuery) },
+  responses: { 200: { description: 'a page', content: { 'application/json': { schema: HistoryPage } } }, ...errors(404, 422, ...authErrors) },
+});
+
+export function instanceView(r: InstanceRow) {
+  return {
+    id: r.id,
+    namespace: r.namespace,
+    workflow: { name: r.workflowName, version: r.workflowVersion },
+    status: r.status,
+    input: r.input,
+    ...(r.output !== null ? { output: r.output } : {}),
+    ...(r.error !== null ? { error: r.error } : {}),
+    createdAt: r.createdAt.toISOString(),
+    updatedAt: r.updatedAt.toISOString(),
+    startedAt: iso(r.startedAt),
+    endedAt: iso(r.endedAt),
+  };
+}
+
+const ended = (r: InstanceRow) => terminalStatuses.includes(r.status);
+
+/** Polls the row until it ends or `ms` runs out: 20 ms, doubling to 500 ms (the runner is another process). */
+async function waitForEnd(sql: Sql, instance: InstanceRow, ms: number, signal: AbortSignal | undefined): Promise<InstanceRow> {
+  const deadline = Date.now() + ms;
+  let delay = 20;
+  let current = instance;
+  while (!ended(current) && Date.now() < deadline && !signal?.aborted) {
+    await new Promise((resolve) => setTimeout(resolve, Math.min(delay, Math.max(0, deadline - Date.now()))));
+    delay = Math.min(delay * 2, 500);
+    current = (await getInstance(sql, current.id)) ?? current;
+  }
+  return current;
+}
+
+async function visibleInstance(c: Context, ctx: ApiContext, id: string): Promise<InstanceRow> {
+  const row = await getInstance(ctx.sql(), id);
+  if (!row) throw new WeirError('not_found', `no instance ${id}`);
+  authorize(c, 'read', row.namespace);
+  return row;
+}
+
+export function registerInstanceRoutes(app: OpenAPIHono<AppEnv>, ctx: ApiContext): void {
+  app.openapi(start, async (c) => {
+    const { namespace, name } = c.req.valid('param');
+    const { version, wait } = c.req.valid('query');
+    authorize(c, 'write', namespace);
+    const { value: input, bytes } = await readJson(c, {});
+    if (bytes > ctx.options.maxInputBytes) {
+      throw new WeirError('payload_too_large', `the input is ${bytes} bytes; the limit is ${ctx.options.maxInputBytes} bytes`);
+    }
+    if (wait !== undefined && wait > ctx.options.waitMaxSeconds) {
+      throw new WeirError('validation_failed', `wait may be at most ${ctx.options.waitMaxSeconds} seconds`, {
+        errors: [{ pointer: '/query/wait', message: `at most ${ctx.options.waitMaxSeconds}` }],
+      });
+    }
+    const sql = ctx.sql();
+    const workflow = await getWorkflow(sql, namespace, name, version);
+    if (!workflow) {
+      const any = version === undefined ? undefined : await getWorkflow(sql, namespace, name);
+      throw new WeirError(
+        'not_found',
+        any ? `workflow ${namespace}/${name} has no version ${version} (latest is ${any.version})` : `no workflow ${namespace}/${name} is registered`,
+        version !== undefined && any ? { errors: [{ pointer: '/query/version', message: 'no such version' }] } : {},
+      );
+    }
+    const { instance } = await startInstance(sql, {
+      namespace,
+      workflowName: name,
+      workflowVersion: workflow.version,
+      queue: workflow.queue,
+      input,
+      idempotencyKey: c.req.header('idempotency-key'),
+    });
+    const current = wait ? await waitForEnd(sql, instance, wait * 1000, c.req.raw.signal) : instance;
+    c.header('Location', `/v1/instances/${current.id}`);
+    return c.json(instanceView(current), ended(current) ? 200 : 202);
+  });
+
+  app.openapi(get, async (c) => c.json(instanceView(await visibleInstance(c, ctx, c.req.valid('param').id)), 200));
+
+  app.openapi(list, async (c) => {
+    const q = c.req.valid('query');
+    const limit = pageSize(q.limit, ctx.options);
+    const statuses = q.status?.split(',').map((s) => s.trim()).filter(Boolean);
+    const bad = statuses?.find((s) => !(instanceStatuses as readonly string[]).includes(s));
+    if (bad !== undefined) {
+      throw new WeirError('validation_failed', `unknown status "${bad}"`, { errors: [{ pointer: '/query/status', message: `one of ${instanceStatuses.join(', ')}` }] });
+    }
+    const before = decodeCursor(q.cursor, (v): v is string => typeof v === 'string' && /^[0-9a-f-]{36}$/.test(v));
+    const visible = visibleNamespaces(c);
+    const namespaces = q.namespace !== undefined ? (visible && !visible.includes(q.namespace) ? [] : [q.namespace]) : visible;
+    const rows =
+      namespaces && namespaces.length === 0
+        ? []
+        : await listInstancePage(
+            ctx.sql(),
+            {
+              namespaces,
+              workflowName: q.workflow,
+              statuses: statuses as InstanceRow['status'][] | undefined,
+              createdAfter: q.createdAfter ? new Date(q.createdAfter) : undefined,
+              createdBefore: q.createdBefore ? new Date(q.createdBefore) : undefined,
+            },
+            { limit: limit + 1, before },
+          );
+    const items = rows.slice(0, limit);
+    const next = rows.length > limit ? encodeCursor(items[items.length - 1].id) : null;
+    return c.json({ items: items.map(instanceView), next }, 200);
+  });
+
+  app.openapi(history, async (c) => {
+    const { id } = c.req.valid('param');
+    const q = c.req.valid('query');
+    await visibleInstance(c, ctx, id);
+    const limit = pageSize(q.limit, ctx.options);
+    const after = decodeCursor(q.cursor, (v): v is number => Number.isInteger(v));
+    const rows = await getHistory(ctx.sql(), id, { afterSeq: after, limit: limit + 1 });
+    const items = rows.slice(0, limit).map((r) => ({ seq: r.seq, at: r.at.toISOString(), kind: r.kind, taskRef: r.taskRef, data: r.data }));
+    return c.json({ items, next: rows.length > limit ? encodeCursor(items[items.length - 1].seq) : null }, 200);
+  });
+}

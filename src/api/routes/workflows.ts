@@ -1,0 +1,238 @@
+/**
+ * Workflow definitions: register (YAML or JSON; namespace, name and version come from the
+ * document), list, versions, and one version (JSON, or its YAML source on `Accept: application/yaml`).
+ */
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { stringify as toYaml } from 'yaml';
+import { parseDocument, validateWorkflow, type ValidationIssue } from '../../dsl/index.ts';
+import { WeirError } from '../../errors.ts';
+import { checkExpression } from '../../expr/check.ts';
+import { pgmq } from '../../store/queries/pgmq.ts';
+import { getWorkflow, insertWorkflow, listVersions } from '../../store/queries/workflows.ts';
+import { listWorkflowNames } from '../queries/lists.ts';
+import type { ApiContext, AppEnv } from '../context.ts';
+import { authErrors, CursorQuery, decodeCursor, encodeCursor, errors, iso, mediaType, pageSize, security } from '../common.ts';
+import { authorize, visibleNamespaces } from '../auth.ts';
+import { sha256Hex } from '../crypto.ts';
+import { problem, problemResponse } from '../problem.ts';
+
+const queueName = /^[a-z0-9_]{1,47}$/;
+
+export const Registered = z
+  .object({ namespace: z.string(), name: z.string(), version: z.string(), digest: z.string(), queue: z.string() })
+  .openapi('RegisteredWorkflow');
+
+const VersionInfo = z.object({ version: z.string(), digest: z.string(), queue: z.string(), createdAt: z.string() });
+const WorkflowVersions = z
+  .object({ namespace: z.string(), name: z.string(), latest: z.string(), versions: z.array(VersionInfo) })
+  .openapi('WorkflowVersions');
+const WorkflowSummary = z.object({ namespace: z.string(), name: z.string(), latest: z.string(), versions: z.array(z.string()) });
+const WorkflowPage = z.object({ items: z.array(WorkflowSummary), next: z.string().nullable() }).openapi('WorkflowPage');
+const WorkflowDocument = z
+  .object({
+    namespace: z.string(),
+    name: z.string(),
+    version: z.string(),
+    digest: z.string(),
+    queue: z.string(),
+    createdAt: z.string(),
+    document: z.record(z.string(), z.unknown()),
+  })
+  .openapi('WorkflowDocument');
+
+const Path = z.object({
+  namespace: z.string().openapi({ param: { name: 'namespace', in: 'path' } }),
+  name: z.string().openapi({ param: { name: 'name', in: 'path' } }),
+});
+
+const register = createRoute({
+  method: 'post',
+  path: '/v1/workflows',
+  tags: ['workflows'],
+  summary: 'Register a workflow document (YAML or JSON)',
+  description:
+    'Namespace, name and version come from the document\'s `document:` section. The same document again is 200; a different document under an existing version is 409. Validation reports every problem at once, each with a JSON pointer into the document.',
+  security,
+  request: {
+    query: z.object({ queue: z.string().optional().openapi({ description: 'queue the instances run on; else `document.metadata.weir.queue`, else `weir_default`' }) }),
+    body: {
+      required: true,
+      content: {
+        'application/yaml': { schema: { type: 'string', description: 'a Serverless Workflow DSL 1.0 document' } },
+        'application/json': { schema: { type: 'object', description: 'a Serverless Workflow DSL 1.0 document' } },
+      },
+    },
+  },
+  responses: {
+    201: { description: 'registered', content: { 'application/json': { schema: Registered } }, headers: { Location: { schema: { type: 'string' } } } },
+    200: { description: 'this exact document was already registered', content: { 'application/json': { schema: Registered } } },
+    ...errors(400, 409, 413, 415, 422, ...authErrors),
+  },
+});
+
+const list = createRoute({
+  method: 'get',
+  path: '/v1/workflows',
+  tags: ['workflows'],
+  summary: 'List workflows (one entry per namespace/name, with its versions)',
+  security,
+  request: { query: z.object({ namespace: z.string().optional(), ...CursorQuery }) },
+  responses: { 200: { description: 'a page', content: { 'application/json': { schema: WorkflowPage } } }, ...errors(422, ...authErrors) },
+});
+
+const versions = createRoute({
+  method: 'get',
+  path: '/v1/workflows/{namespace}/{name}',
+  tags: ['workflows'],
+  summary: 'The versions of a workflow, highest first',
+  security,
+  request: { params: Path },
+  responses: { 200: { description: 'versions', content: { 'application/json': { schema: WorkflowVersions } } }, ...errors(404, ...authErrors) },
+});
+
+const one = createRoute({
+  method: 'get',
+  path: '/v1/workflows/{namespace}/{name}/{version}',
+  tags: ['workflows'],
+  summary: 'One version of a workflow (its YAML source on Accept: application/yaml)',
+  security,
+  request: { params: Path.extend({ version: z.string().openapi({ param: { name: 'version', in: 'path' } }) }) },
+  responses: {
+    200: {
+      description: 'the document',
+      content: { 'application/json': { schema: WorkflowDocument }, 'application/yaml': { schema: { type: 'string' } } },
+    },
+    ...errors(404, ...authErrors),
+  },
+});
+
+/** JSON with object keys sorted at every level: the digest does not depend on key order or YAML style. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+const issuesToErrors = (issues: readonly ValidationIssue[]) =>
+  issues.map((i) => ({
+    pointer: i.pointer,
+    message: i.line !== undefined ? `${i.message} (line ${i.line}, column ${i.column ?? 1})` : i.message,
+    code: i.code,
+    ...(i.line !== undefined ? { line: i.line, column: i.column } : {}),
+  }));
+
+export function registerWorkflowRoutes(app: OpenAPIHono<AppEnv>, ctx: ApiContext): void {
+  app.openapi(register, async (c) => {
+    const type = mediaType(c);
+    const format = ['application/yaml', 'application/x-yaml', 'text/yaml'].includes(type)
+      ? ('yaml' as const)
+      : type === 'application/json'
+        ? ('json' as const)
+        : type === ''
+          ? undefined
+          : null;
+    if (format === null) {
+      return problemResponse(c, problem(415, 'unsupported_media_type', `send the document as application/yaml or application/json (got ${type})`)) as never;
+    }
+    const source = await c.req.text();
+    const parsed = parseDocument(source, format);
+    if (!parsed.ok) {
+      const tooLarge = parsed.errors.some((e) => e.code === 'too_large');
+      return problemResponse(c, problem(tooLarge ? 413 : 422, 'invalid_document', 'the document could not be parsed', issuesToErrors(parsed.errors))) as never;
+    }
+    const checked = validateWorkflow(parsed.value, { checkExpression });
+    if (!checked.ok) {
+      const located = checked.errors.map((e) => ({ ...e, ...(e.line === undefined ? parsed.locate(e.pointer) : {}) }));
+      return problemResponse(
+        c,
+        problem(422, 'validation_failed', `the workflow has ${checked.errors.length} problem(s)`, issuesToErrors(located)),
+      ) as never;
+    }
+    const doc = parsed.value as { document: { namespace: string; name: string; version: string; metadata?: { weir?: { queue?: unknown } } } };
+    const { namespace, name, version, metadata } = doc.document;
+    authorize(c, 'write', namespace);
+    const queue = c.req.valid('query').queue ?? (typeof metadata?.weir?.queue === 'string' ? metadata.weir.queue : 'weir_default');
+    if (!queueName.test(queue)) {
+      const pointer = c.req.query('queue') !== undefined ? '/query/queue' : '/document/metadata/weir/queue';
+      throw new WeirError('validation_failed', `queue "${queue}" is not a queue name (lower-case letters, digits, _; at most 47)`, {
+        errors: [{ pointer, message: 'invalid queue name' }],
+      });
+    }
+    const digest = `sha256:${await sha256Hex(canonicalJson(parsed.value))}`;
+    const result = await ctx.sql().begin(async (tx) => {
+      const r = await insertWorkflow(tx, { namespace, name, version, document: parsed.value, source, digest, queue });
+      if (r.outcome === 'created') await pgmq.create(tx, queue);
+      return r;
+    });
+    if (result.outcome === 'conflict') {
+      throw new WeirError(
+        'conflict',
+        `${namespace}/${name} version ${version} is already registered with a different document (${result.row.digest}); registered versions are immutable: bump document.version`,
+        { errors: [{ pointer: '/document/version', message: 'already registered with a different document' }] },
+      );
+    }
+    const body = { namespace, name, version, digest: result.row.digest, queue: result.row.queue };
+    if (result.outcome === 'unchanged') return c.json(body, 200);
+    c.header('Location', `/v1/workflows/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/${encodeURIComponent(version)}`);
+    return c.json(body, 201);
+  });
+
+  app.openapi(list, async (c) => {
+    const q = c.req.valid('query');
+    const limit = pageSize(q.limit, ctx.options);
+    const after = decodeCursor(q.cursor, (v): v is { namespace: string; name: string } =>
+      typeof v === 'object' && v !== null && typeof (v as { namespace?: unknown }).namespace === 'string' && typeof (v as { name?: unknown }).name === 'string',
+    );
+    const visible = visibleNamespaces(c);
+    const namespaces = q.namespace !== undefined ? (visible && !visible.includes(q.namespace) ? [] : [q.namespace]) : visible;
+    const rows = namespaces && namespaces.length === 0 ? [] : await listWorkflowNames(ctx.sql(), { namespaces, limit: limit + 1, after });
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    return c.json({ items, next: rows.length > limit && last ? encodeCursor({ namespace: last.namespace, name: last.name }) : null }, 200);
+  });
+
+  app.openapi(versions, async (c) => {
+    const { namespace, name } = c.req.valid('param');
+    authorize(c, 'read', namespace);
+    const rows = await listVersions(ctx.sql(), namespace, name);
+    if (!rows.length) throw new WeirError('not_found', `no workflow ${namespace}/${name} is registered`);
+    return c.json(
+      {
+        namespace,
+        name,
+        latest: rows[0].version,
+        versions: rows.map((r) => ({ version: r.version, digest: r.digest, queue: r.queue, createdAt: r.createdAt.toISOString() })),
+      },
+      200,
+    );
+  });
+
+  app.openapi(one, async (c) => {
+    const { namespace, name, version } = c.req.valid('param');
+    authorize(c, 'read', namespace);
+    const row = await getWorkflow(ctx.sql(), namespace, name, version);
+    if (!row) throw new WeirError('not_found', `no version ${version} of workflow ${namespace}/${name} is registered`);
+    const accept = c.req.header('accept') ?? '';
+    if (/application\/(x-)?yaml|text\/yaml/.test(accept) && !/application\/json/.test(accept)) {
+      const text = row.source && !/^\s*\{/.test(row.source) ? row.source : toYaml(row.document);
+      return c.body(text, 200, { 'content-type': 'application/yaml; charset=utf-8' });
+    }
+    return c.json(
+      {
+        namespace,
+        name,
+        version,
+        digest: row.digest,
+        queue: row.queue,
+        createdAt: iso(row.createdAt) as string,
+        document: row.document as Record<string, unknown>,
+      },
+      200,
+    );
+  });
+}

@@ -1,0 +1,68 @@
+/**
+ * Webhook signature verification. Standard Webhooks (standardwebhooks.com): `webhook-id`,
+ * `webhook-timestamp` (seconds), `webhook-signature` = space-separated `v1,<base64 HMAC-SHA256 of
+ * "id.timestamp.body">` keyed by the base64 part of a `whsec_…` secret. GitHub style:
+ * `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>` keyed by the secret's text.
+ * Every comparison is constant-time.
+ */
+import type { Verifier } from '../store/queries/hooks.ts';
+import { base64ToBytes, bytesToBase64, hex, hmacSha256, randomBytes, timingSafeEqual } from './crypto.ts';
+
+export type Verdict = { ok: true; deliveryId?: string } | { ok: false; reason: string };
+
+export function newWebhookSecret(): string {
+  return `whsec_${bytesToBase64(randomBytes(32))}`;
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** The `webhook-signature` value for a delivery (what senders compute; used by tests and callbacks). */
+export async function standardSignature(secret: string, id: string, timestamp: number | string, body: Uint8Array): Promise<string> {
+  const key = base64ToBytes(secret.startsWith('whsec_') ? secret.slice(6) : secret);
+  const enc = new TextEncoder();
+  return `v1,${bytesToBase64(await hmacSha256(key, concat(enc.encode(`${id}.${timestamp}.`), body)))}`;
+}
+
+export async function githubSignature(secret: string, body: Uint8Array): Promise<string> {
+  return `sha256=${hex(await hmacSha256(secret, concat(body)))}`;
+}
+
+export async function verifyWebhook(
+  verifier: Verifier,
+  secrets: readonly string[],
+  headers: Headers,
+  body: Uint8Array,
+  nowSeconds: number,
+  toleranceSeconds: number,
+): Promise<Verdict> {
+  if (verifier === 'github') {
+    const given = headers.get('x-hub-signature-256');
+    if (!given) return { ok: false, reason: 'missing X-Hub-Signature-256 header' };
+    for (const s of secrets) if (timingSafeEqual(given.trim(), await githubSignature(s, body))) return { ok: true, deliveryId: headers.get('x-github-delivery') ?? undefined };
+    return { ok: false, reason: 'the X-Hub-Signature-256 signature does not match' };
+  }
+  const id = headers.get('webhook-id');
+  const timestamp = headers.get('webhook-timestamp');
+  const signatures = headers.get('webhook-signature');
+  if (!id || !timestamp || !signatures) return { ok: false, reason: 'missing webhook-id, webhook-timestamp or webhook-signature header' };
+  if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: 'webhook-timestamp must be whole seconds since the epoch' };
+  if (Math.abs(nowSeconds - Number(timestamp)) > toleranceSeconds) {
+    return { ok: false, reason: `webhook-timestamp is more than ${toleranceSeconds}s away from the server's clock` };
+  }
+  const given = signatures.split(' ').filter((s) => s.startsWith('v1,'));
+  for (const secret of secrets) {
+    const expected = await standardSignature(secret, id, timestamp, body);
+    let match = false;
+    for (const g of given) match = timingSafeEqual(g, expected) || match;
+    if (match) return { ok: true, deliveryId: id };
+  }
+  return { ok: false, reason: 'no webhook-signature matches' };
+}

@@ -1,0 +1,35 @@
+/**
+ * The single write path for ingested CloudEvents: `insertEvents` stores a batch in one
+ * transaction, deduplicated by (source, id) as the CloudEvents spec defines identity. The runner
+ * adds subscription matching (waking `listen` tasks) inside this same transaction.
+ */
+import { json, type Sql } from '../sql.ts';
+
+/** A CloudEvent 1.0 in its JSON form: context attributes, extensions, and `data` or `data_base64`. */
+export interface CloudEventRecord {
+  specversion: '1.0';
+  id: string;
+  source: string;
+  type: string;
+  subject?: string;
+  time?: string;
+  datacontenttype?: string;
+  dataschema?: string;
+  data?: unknown;
+  data_base64?: string;
+  [extension: string]: unknown;
+}
+
+/** Stores the events; returns how many were new (a repeated source+id is ignored). */
+export async function insertEvents(sql: Sql, events: readonly CloudEventRecord[]): Promise<{ inserted: number }> {
+  if (events.length === 0) return { inserted: 0 };
+  return sql.begin(async (tx) => {
+    const rows = await tx<{ id: string }>`
+      INSERT INTO weir.events (id, source, type, subject, time, data, event)
+      SELECT e->>'id', e->>'source', e->>'type', e->>'subject', (e->>'time')::timestamptz, e->'data', e
+      FROM jsonb_array_elements(${json(events)}::jsonb) AS e
+      ON CONFLICT (source, id) DO NOTHING
+      RETURNING id`;
+    return { inserted: rows.length };
+  });
+}
