@@ -15,7 +15,7 @@ import { R, checkArrayLength, depthExceeded, tick } from './runtime.ts';
 import { altUpdate, arithUpdate, assignPaths, invalidPathNear, modifyPaths } from './assign.ts';
 import { isObject, setKey, toText, truthy, typeAndValue, type Obj } from './values.ts';
 
-interface FnInfo {
+export interface FnInfo {
   readonly name: string;
   readonly arity: number;
   /** Frames in scope where the function was defined. */
@@ -25,7 +25,9 @@ interface FnInfo {
 
 type Binding =
   | { readonly kind: 'var' | 'param' | 'label'; readonly name: string }
-  | { readonly kind: 'func'; readonly name: string; readonly fn: FnInfo };
+  | { readonly kind: 'func'; readonly name: string; readonly fn: FnInfo }
+  /** A compile-time constant variable (data modules: `import "x" as $x`). */
+  | { readonly kind: 'const'; readonly name: string; readonly value: unknown };
 
 export interface Scope {
   readonly b: Binding | null;
@@ -40,6 +42,10 @@ export interface CompileContext {
 }
 
 export const ROOT_SCOPE: Scope = { b: null, parent: null, depth: 0 };
+
+export function withBinding(scope: Scope, b: Binding): Scope {
+  return { b, parent: scope, depth: scope.depth };
+}
 
 export function pushFrame(scope: Scope, kind: 'var' | 'param' | 'label', name: string): Scope {
   return { b: { kind, name }, parent: scope, depth: scope.depth + 1 };
@@ -154,6 +160,13 @@ export class Compiler {
 
   constructor(ctx: CompileContext) {
     this.ctx = ctx;
+  }
+
+  /** The function a scope's innermost binding defines (after `define`). */
+  static definedFn(scope: Scope): FnInfo {
+    const b = scope.b;
+    if (!b || b.kind !== 'func') throw new Error('not a definition scope');
+    return b.fn;
   }
 
   compile(ast: Ast, scope: Scope): Code {
@@ -665,6 +678,13 @@ export class Compiler {
   // ---- variables and destructuring -------------------------------------------------------
 
   private varCode(name: string, pos: number, scope: Scope): Code {
+    for (let s: Scope | null = scope; s; s = s.parent) {
+      const b = s.b;
+      if (b && b.name === name && (b.kind === 'var' || b.kind === 'const')) {
+        if (b.kind === 'const') return literal(b.value);
+        break;
+      }
+    }
     const up = this.lookupFrame(scope, 'var', name);
     if (up < 0) {
       if (name === 'ENV') return valueCode(() => R.env);

@@ -13,7 +13,8 @@ import { NATIVES } from './builtins/index.ts';
 import { PRELUDE } from './builtins/prelude.ts';
 import { Compiler, ROOT_SCOPE, pushFrame, type Scope } from './compile.ts';
 import { BreakSignal, JqError, ValueError } from './errors.ts';
-import { parse } from './parser.ts';
+import { bindDirectives } from './modules.ts';
+import { parse, parseProgram } from './parser.ts';
 import { DEFAULT_LIMITS, enter, newState, restore, type Limits } from './runtime.ts';
 import { typeOf } from './values.ts';
 
@@ -30,6 +31,11 @@ export interface CompileOptions {
   now?: () => number;
   /** What `$ENV` and `env` see. null (the default) disables them: they read as `{}`. */
   env?: Record<string, string> | null;
+  /**
+   * Sources for `import`/`include`, keyed by relative path without extension ("lib" for
+   * `import "lib" as lib;`); data modules (`import "d" as $d;`) as JSON text under "d.json".
+   */
+  modules?: Readonly<Record<string, string>>;
 }
 
 export interface RunOptions {
@@ -68,17 +74,21 @@ interface Compiled {
   readonly names: readonly string[];
 }
 
-function compileCore(source: string, variables: readonly string[]): Compiled {
+function compileCore(source: string, variables: readonly string[], modules?: Readonly<Record<string, string>>): Compiled {
   const names: string[] = [];
+  const parsed = parseProgram(source, false);
   let scope = prelude();
+  if (parsed.directives.length > 0) {
+    const mc = { sources: modules ?? {}, natives: NATIVES, base: scope, loaded: new Map(), loading: new Set<string>() };
+    scope = bindDirectives(mc, parsed.directives, scope, source);
+  }
   for (const v of variables) {
     const name = v.startsWith('$') ? v.slice(1) : v;
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new JqError('compile', `invalid variable name ${JSON.stringify(v)}`);
     names.push(name);
     scope = pushFrame(scope, 'var', name);
   }
-  const ast = parse(source);
-  const code = new Compiler({ src: source, natives: NATIVES }).compile(ast, scope);
+  const code = new Compiler({ src: source, natives: NATIVES }).compile(parsed.body!, scope);
   return { code, names };
 }
 
@@ -90,6 +100,7 @@ class CompiledProgram implements Program {
   private readonly limits: Limits;
   private readonly now: () => number;
   private readonly env: Record<string, string>;
+  private readonly modules: Readonly<Record<string, string>>;
 
   constructor(source: string, core: Compiled, options: CompileOptions | undefined) {
     this.source = source;
@@ -97,6 +108,7 @@ class CompiledProgram implements Program {
     this.limits = { ...DEFAULT_LIMITS, ...options?.limits };
     this.now = options?.now ?? (() => Date.now() / 1000);
     this.env = options?.env ? Object.freeze({ ...options.env }) : FREEZE_EMPTY;
+    this.modules = options?.modules ?? {};
   }
 
   run(input: unknown, vars?: Record<string, unknown>, options?: RunOptions): unknown[] {
@@ -135,7 +147,7 @@ class CompiledProgram implements Program {
     sink: (v: unknown, maxOutputs: number) => boolean,
   ): void {
     const limits = options?.limits ? { ...this.limits, ...options.limits } : this.limits;
-    const state = newState(limits, options?.now ?? this.now, this.env);
+    const state = newState(limits, options?.now ?? this.now, this.env, this.modules);
     let env: Env = null;
     for (const name of this.core.names) {
       const key = '$' + name;
@@ -176,7 +188,7 @@ function toPublicError(err: unknown): unknown {
  * 'compile' (undefined function or variable, with position).
  */
 export function compile(source: string, options?: CompileOptions): Program {
-  return new CompiledProgram(source, compileCore(source, options?.variables ?? []), options);
+  return new CompiledProgram(source, compileCore(source, options?.variables ?? [], options?.modules), options);
 }
 
 const CACHE_MAX = 1000;
@@ -185,6 +197,7 @@ const cache = new Map<string, Compiled>();
 /** `compile` through a bounded LRU cache keyed by source and variable names. */
 export function compileCached(source: string, options?: CompileOptions): Program {
   const variables = options?.variables ?? [];
+  if (options?.modules) return compile(source, options);
   const key = variables.join(',') + '\u0000' + source;
   let core = cache.get(key);
   if (core) {

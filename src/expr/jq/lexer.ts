@@ -21,6 +21,8 @@ export interface Token {
   readonly num?: number;
   /** For `str`: literal chunks (string) and interpolations (token lists, each ending with eof). */
   readonly parts?: ReadonlyArray<string | Token[]>;
+  /** For `str` with an invalid escape: the raw literal, reported when the string is used. */
+  readonly badEscape?: string;
   readonly pos: number;
 }
 
@@ -103,7 +105,8 @@ export function tokenize(src: string, start = 0, nested = false): { tokens: Toke
     const c = src.charCodeAt(i);
     if (c === 34) {
       const r = readString(src, i + 1, fail);
-      tokens.push({ kind: 'str', text: '', parts: r.parts, pos });
+      if (r.bad) tokens.push({ kind: 'str', text: '', parts: r.parts, pos, badEscape: src.slice(i, r.end) });
+      else tokens.push({ kind: 'str', text: '', parts: r.parts, pos });
       i = r.end;
       continue;
     }
@@ -204,8 +207,9 @@ function readString(
   src: string,
   i: number,
   fail: (msg: string, at: number) => never,
-): { parts: Array<string | Token[]>; end: number } {
+): { parts: Array<string | Token[]>; end: number; bad: boolean } {
   const parts: Array<string | Token[]> = [];
+  let bad = false;
   let buf = '';
   const start = i - 1;
   while (true) {
@@ -270,9 +274,11 @@ function readString(
         break;
       }
       default:
-        fail(`invalid escape \\${e ?? ''}`, i - 2);
+        if (e === undefined) fail('unterminated string literal', start);
+        bad = true;
+        buf += e;
     }
   }
   if (buf || parts.length === 0) parts.push(buf);
-  return { parts, end: i };
+  return { parts, end: i, bad };
 }

@@ -22,6 +22,66 @@ export function parse(src: string): Ast {
   return ast;
 }
 
+/** `import "path" as name;`, `import "path" as $name;` (data) or `include "path";`. */
+export interface Directive {
+  readonly kind: 'import' | 'include';
+  readonly path: string;
+  readonly alias: string | null;
+  readonly isData: boolean;
+  readonly meta: Record<string, unknown> | null;
+  readonly pos: number;
+}
+
+export interface ParsedProgram {
+  readonly meta: Record<string, unknown> | null;
+  readonly directives: readonly Directive[];
+  /** The main program's expression (null for a module). */
+  readonly body: Ast | null;
+  /** A module's definitions. */
+  readonly defs: readonly FuncDef[];
+}
+
+/** Parses a main program (`asModule` false) or a module file, with its module directives. */
+export function parseProgram(src: string, asModule: boolean): ParsedProgram {
+  const { tokens } = tokenize(src);
+  const p = new Parser(src, tokens);
+  return p.parseProgram(asModule);
+}
+
+function constantValue(ast: Ast): { ok: boolean; value?: unknown } {
+  switch (ast.t) {
+    case 'literal':
+      return { ok: true, value: ast.value };
+    case 'neg': {
+      const v = constantValue(ast.body);
+      return v.ok && typeof v.value === 'number' ? { ok: true, value: -v.value } : { ok: false };
+    }
+    case 'array': {
+      const out: unknown[] = [];
+      const walk = (a: Ast | null): boolean => {
+        if (a === null) return true;
+        if (a.t === 'comma') return walk(a.left) && walk(a.right);
+        const v = constantValue(a);
+        if (v.ok) out.push(v.value);
+        return v.ok;
+      };
+      return walk(ast.body) ? { ok: true, value: out } : { ok: false };
+    }
+    case 'object': {
+      const o: Record<string, unknown> = {};
+      for (const e of ast.entries) {
+        const k = constantValue(e.key);
+        if (!k.ok || typeof k.value !== 'string' || e.value === null) return { ok: false };
+        const v = e.value.t === 'index' ? { ok: false } : constantValue(e.value);
+        if (!v.ok) return { ok: false };
+        o[k.value] = v.value;
+      }
+      return { ok: true, value: o };
+    }
+  }
+  return { ok: false };
+}
+
 class Parser {
   private i = 0;
   private readonly src: string;
@@ -49,6 +109,69 @@ class Parser {
     if (tok.kind === 'var') return `$${tok.text}`;
     if (tok.kind === 'format') return `@${tok.text}`;
     return `'${tok.text}'`;
+  }
+
+  private compileFail(msg: string, tok: Token): never {
+    const { line, column } = positionOf(this.src, tok.pos);
+    throw new JqError('compile', `${msg} at line ${line}, column ${column}`, { line, column });
+  }
+
+  private parseMeta(): Record<string, unknown> {
+    const start = this.tok;
+    const v = constantValue(this.parsePostfix(false));
+    if (!v.ok) this.compileFail('Module metadata must be constant', start);
+    if (typeof v.value !== 'object' || v.value === null || Array.isArray(v.value)) {
+      this.compileFail('Module metadata must be an object', start);
+    }
+    return v.value as Record<string, unknown>;
+  }
+
+  private parseImportPath(): string {
+    const t = this.tok;
+    if (t.kind !== 'str') this.fail(`unexpected ${this.describe(t)}, expecting string`);
+    if (t.badEscape !== undefined) {
+      this.compileFail(`Invalid escape at line 1, column ${t.badEscape.length} (while parsing '${t.badEscape}')`, t);
+    }
+    if (t.parts!.some((x) => typeof x !== 'string')) this.compileFail('Import path must be constant', t);
+    this.i++;
+    return t.parts!.join('');
+  }
+
+  parseProgram(asModule: boolean): ParsedProgram {
+    let meta: Record<string, unknown> | null = null;
+    if (this.isKw('module')) {
+      this.i++;
+      meta = this.parseMeta();
+      this.expectOp(';');
+    }
+    const directives: Directive[] = [];
+    while (this.isKw('import') || this.isKw('include')) {
+      const kw = this.tok;
+      this.i++;
+      const path = this.parseImportPath();
+      let alias: string | null = null;
+      let isData = false;
+      if (kw.text === 'import') {
+        this.expectKw('as');
+        const a = this.tok;
+        if (a.kind === 'var') isData = true;
+        else if (a.kind !== 'ident') this.fail(`unexpected ${this.describe(a)}, expecting IDENT or $`);
+        alias = a.text;
+        this.i++;
+      }
+      const dmeta = this.isOp(';') ? null : this.parseMeta();
+      this.expectOp(';');
+      directives.push({ kind: kw.text as 'import' | 'include', path, alias, isData, meta: dmeta, pos: kw.pos });
+    }
+    if (!asModule) {
+      const body = this.parsePipe(false);
+      this.expectEof();
+      return { meta, directives, body, defs: [] };
+    }
+    const defs: FuncDef[] = [];
+    while (this.isKw('def')) defs.push(this.parseDef());
+    this.expectEof();
+    return { meta, directives, body: null, defs };
   }
 
   expectEof(): void {
@@ -229,6 +352,7 @@ class Parser {
   private parseStringToken(format: string | null): Ast {
     const t = this.tok;
     if (t.kind !== 'str') this.fail(`unexpected ${this.describe(t)}, expecting string`);
+    if (t.badEscape !== undefined) this.fail(`invalid escape in ${t.badEscape}`);
     this.i++;
     const parts: Array<string | Ast> = [];
     for (const part of t.parts!) {
@@ -380,7 +504,7 @@ class Parser {
       case 'import':
       case 'include':
       case 'module':
-        return this.fail(`modules are not supported ('${name}')`);
+        return this.fail(`'${name}' directives must come first in a program`);
     }
     if (KEYWORDS.has(name)) this.fail(`unexpected keyword '${name}'`);
     this.i++;

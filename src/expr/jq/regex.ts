@@ -36,10 +36,24 @@ const POSIX: Record<string, string> = {
   ascii: '\\x00-\\x7f',
 };
 
-/** Rewrites Oniguruma-only syntax into JS syntax; `extended` strips whitespace and comments. */
-function translate(src: string, extended: boolean): string {
+const WORD = '\\p{L}\\p{M}\\p{Nd}\\p{Pc}';
+const UNICODE_ESCAPES: Record<string, string> = {
+  w: `[${WORD}]`,
+  W: `[^${WORD}]`,
+  b: `(?:(?<=[${WORD}])(?![${WORD}])|(?<![${WORD}])(?=[${WORD}]))`,
+  B: `(?:(?<=[${WORD}])(?=[${WORD}])|(?<![${WORD}])(?![${WORD}]))`,
+};
+
+/**
+ * Rewrites Oniguruma syntax into JS syntax: `\A \z \Z \h`, POSIX brackets, Unicode-aware
+ * `\w \b` (in `unicode` mode), and `(…)?` as `(?:(…)|)` so that an optional group that
+ * matches empty is set, as in Oniguruma (JS's empty-check leaves it unset).
+ * `extended` strips whitespace and comments.
+ */
+function translate(src: string, extended: boolean, unicode: boolean): string {
   let out = '';
   let inClass = 0;
+  const groups: Array<{ at: number; capturing: boolean }> = [];
   for (let i = 0; i < src.length; i++) {
     const c = src[i];
     if (c === '\\') {
@@ -49,7 +63,9 @@ function translate(src: string, extended: boolean): string {
         out += '\\\\';
         break;
       }
-      if (inClass === 0 && n === 'A') out += '^';
+      if (unicode && inClass === 0 && UNICODE_ESCAPES[n]) out += UNICODE_ESCAPES[n];
+      else if (unicode && inClass > 0 && (n === 'w')) out += WORD;
+      else if (inClass === 0 && n === 'A') out += '^';
       else if (inClass === 0 && n === 'z') out += '$(?![\\s\\S])';
       else if (inClass === 0 && n === 'Z') out += '(?=\\n?$(?![\\s\\S]))';
       else if (n === 'h') out += inClass ? '0-9a-fA-F' : '[0-9a-fA-F]';
@@ -85,6 +101,20 @@ function translate(src: string, extended: boolean): string {
       }
       if (src[i + 1] === ']') {
         out += '\\]';
+        i++;
+      }
+      continue;
+    }
+    if (c === '(') {
+      groups.push({ at: out.length, capturing: src[i + 1] !== '?' || (src[i + 2] === '<' && src[i + 3] !== '=' && src[i + 3] !== '!') });
+      out += c;
+      continue;
+    }
+    if (c === ')') {
+      const g = groups.pop();
+      out += c;
+      if (g && g.capturing && src[i + 1] === '?' && src[i + 2] !== '?' && src[i + 2] !== '+') {
+        out = out.slice(0, g.at) + '(?:' + out.slice(g.at) + '|)';
         i++;
       }
       continue;
@@ -164,12 +194,13 @@ export function compileRegex(re: unknown, flags: unknown): Compiled {
         return fail(`${flags} is not a valid modifier string`);
     }
   }
-  const pattern = translate(re, extended);
+  let pattern = translate(re, extended, true);
   let compiled: RegExp;
   try {
     compiled = new RegExp(pattern, js + 'gu');
   } catch {
     try {
+      pattern = translate(re, extended, false);
       compiled = new RegExp(pattern, js + 'g');
     } catch (err) {
       return fail(`${re} (at offset 0) is not a valid regex: ${(err as Error).message}`, 'invalid regex');

@@ -45,6 +45,8 @@ export interface RunState {
   limits: Limits;
   now: () => number;
   env: Record<string, string>;
+  /** Module sources, for `modulemeta`. */
+  modules: Readonly<Record<string, string>>;
 }
 
 export let R: RunState = {
@@ -55,6 +57,7 @@ export let R: RunState = {
   limits: DEFAULT_LIMITS,
   now: () => Date.now() / 1000,
   env: {},
+  modules: {},
 };
 
 export function enter(state: RunState): RunState {
@@ -67,8 +70,14 @@ export function restore(prev: RunState): void {
   R = prev;
 }
 
-export function newState(limits: Limits, now: () => number, env: Record<string, string>): RunState {
+export function newState(
+  limits: Limits,
+  now: () => number,
+  env: Record<string, string>,
+  modules: Readonly<Record<string, string>> = {},
+): RunState {
   return {
+    modules,
     steps: 0,
     nextCheck: Math.min(CLOCK_EVERY, limits.maxSteps),
     deadline: Date.now() + limits.deadlineMs,

@@ -5,6 +5,7 @@
  */
 import { compile, JqError } from '../../../src/expr/jq/index.ts';
 import { compare } from '../../../src/expr/jq/values.ts';
+import { TEST_MODULES } from './modules.ts';
 
 export interface SuiteCase {
   readonly line: number;
@@ -72,7 +73,7 @@ function parseJsonLine(s: string): unknown {
 export function runCase(c: SuiteCase): string | null {
   if (c.fail) {
     try {
-      compile(c.program);
+      compile(c.program, { modules: TEST_MODULES });
     } catch (err) {
       if (!(err instanceof JqError)) return `threw a non-JqError: ${String(err)}`;
       if (c.fail.message === null) return null;
@@ -93,7 +94,7 @@ export function runCase(c: SuiteCase): string | null {
   let error: unknown = null;
   try {
     // jq's own suite runs with PAGER=less in the environment (see man.test's `$ENV.PAGER`)
-    const p = compile(c.program, { limits: { deadlineMs: 2000 }, env: { PAGER: 'less' } });
+    const p = compile(c.program, { limits: { deadlineMs: 2000 }, env: { PAGER: 'less' }, modules: TEST_MODULES });
     p.each(input, (v) => outputs.push(v));
   } catch (err) {
     error = err;

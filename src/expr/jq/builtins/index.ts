@@ -3,6 +3,7 @@ import type { Native } from '../code.ts';
 import { CONTROL } from './control.ts';
 import { CORE } from './core.ts';
 import { MATH } from './math.ts';
+import { MODULE_BUILTINS } from '../modules.ts';
 import { REGEX } from '../regex.ts';
 import { DATES } from '../dates.ts';
 import { applyFormat, isFormat } from '../format.ts';
@@ -34,7 +35,7 @@ function bsearch(input: unknown, target: unknown): number {
   return -1 - lo;
 }
 
-const table: Record<string, Native> = { ...CORE, ...MATH, ...REGEX, ...DATES, ...FORMAT, ...CONTROL };
+const table: Record<string, Native> = { ...CORE, ...MATH, ...REGEX, ...DATES, ...FORMAT, ...CONTROL, ...MODULE_BUILTINS };
 table['bsearch/1'] = { fn: bsearch };
 
 /** `builtins`: every native and prelude function as "name/arity". */

@@ -47,7 +47,6 @@ def INDEX(stream; idx_expr): reduce stream as $row ({}; .[$row | idx_expr | tost
 def INDEX(idx_expr): INDEX(.[]; idx_expr);
 def IN(s): any(s == .; .);
 def IN(src; s): any(src == s; .);
-def get_search_list: [];
 def gsub($re; str): sub($re; str; "g");
 def gsub($re; str; $flags): sub($re; str; $flags + "g");
 def JOIN($idx; idx_expr): [.[] | [., $idx[idx_expr]]];
