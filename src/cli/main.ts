@@ -8,6 +8,15 @@ import { WeirError } from '../errors.ts';
 import { exitOnSignals, startNodeProcess } from '../runtime/node.ts';
 import { openStore } from '../store/open.ts';
 import { acquireDataDirLock } from '../runtime/data-dir-lock.ts';
+import { readFile } from 'node:fs/promises';
+import { runCommand } from './run.ts';
+import { validateCommand } from './validate.ts';
+
+const io = {
+  readFile: (path: string) => readFile(path, 'utf8'),
+  stdout: (s: string) => void process.stdout.write(s),
+  stderr: (s: string) => void process.stderr.write(s),
+};
 
 const usage = `weir — durable Serverless Workflow service on Postgres
 
@@ -16,8 +25,11 @@ Usage: weir <command> [flags]
 Commands:
   serve      HTTP API and workflow runner (embedded database when DATABASE_URL is unset)
   api        HTTP API only
+  worker     workflow runner only (poll loops, no HTTP)
   dev        serve on the embedded database (ignores DATABASE_URL)
   migrate    apply database migrations and exit
+  run FILE [--input JSON]   run a workflow file locally, in memory; print its output
+  validate FILE…            validate workflow files; print every problem with its JSON pointer
   help       this text
 
 Flags (each is also an environment variable):
@@ -56,11 +68,13 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'serve':
     case 'api':
+    case 'worker':
     case 'dev': {
       const { env } = parseFlags(args, process.env);
       if (command === 'dev') delete env.DATABASE_URL;
       const config = loadConfig(env);
-      const proc = await startNodeProcess({ config, role: command === 'api' ? 'api' : 'serve' });
+      const role = command === 'api' ? 'api' : command === 'worker' ? 'worker' : 'serve';
+      const proc = await startNodeProcess({ config, role });
       exitOnSignals(proc);
       return -1; // keep running
     }
@@ -80,6 +94,10 @@ export async function main(argv: string[]): Promise<number> {
       }
       return 0;
     }
+    case 'run':
+      return runCommand(args, io);
+    case 'validate':
+      return validateCommand(args, io);
     case 'help':
     case '--help':
     case '-h':

@@ -8,6 +8,7 @@ import { createApp } from '../api/app.ts';
 import type { Config } from '../config.ts';
 import { Lifecycle } from '../lifecycle.ts';
 import { createLogger, type Logger } from '../log.ts';
+import { Runner } from '../runner/index.ts';
 import { openStore, type Store } from '../store/open.ts';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.ts';
 
@@ -21,6 +22,7 @@ export interface NodeProcessOptions {
 export interface RunningProcess {
   url?: string;
   store: Store;
+  runner?: Runner;
   lifecycle: Lifecycle;
   stop(reason?: string): Promise<void>;
 }
@@ -52,6 +54,18 @@ export async function startNodeProcess(options: NodeProcessOptions): Promise<Run
       });
     });
   }
+  let runner: Runner | undefined;
+  if (role !== 'api') {
+    runner = new Runner({
+      sql: store.sql,
+      log: log.child({ component: 'runner' }),
+      runner: config.runner,
+      http: { allowPrivate: config.effects.allowPrivate, allowHosts: [...config.effects.allowHosts], timeoutMs: config.effects.httpTimeoutMs },
+      runtime: { name: 'weir', version: '0.1.0' },
+    });
+    // Loops stop reading when draining begins (lifecycle.signal aborts).
+    runner.start(lifecycle.signal);
+  }
   lifecycle.to('running');
   log.info('weir started', {
     url,
@@ -69,13 +83,15 @@ export async function startNodeProcess(options: NodeProcessOptions): Promise<Run
         server.close(() => resolve());
         (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
       });
-      await Promise.race([closeServer, deadline]);
+      // In-flight activations finish (their checkpoints commit) or, past the deadline, are left to
+      // their visibility timeout; nothing is lost either way (the message stays until checkpointed).
+      await Promise.race([Promise.all([closeServer, runner?.stopped()]), deadline]);
       await store.close();
       lock?.release();
       lifecycle.to('stopped');
       log.info('stopped');
     })());
-  return { url, store, lifecycle, stop };
+  return { url, store, runner, lifecycle, stop };
 }
 
 /** Wires SIGTERM/SIGINT to a graceful stop, then exits. */
