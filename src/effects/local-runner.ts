@@ -77,6 +77,7 @@ export async function runLocally(workflow: Workflow, input: unknown, options: Lo
   const inflight = new Set<string>();
   const subscriptions = new Set<string>();
   const children = new Map<string, AbortController>();
+  const requests = new Map<string, AbortController>();
   let wake: () => void = () => {};
   const woken = () => new Promise<void>((resolve) => (wake = resolve));
   let wakePromise = woken();
@@ -95,12 +96,23 @@ export async function runLocally(workflow: Workflow, input: unknown, options: Lo
   const perform = (effects: Effect[]) => {
     for (const e of effects) {
       switch (e.kind) {
-        case 'http':
+        case 'http': {
+          const controller = new AbortController();
+          requests.set(e.id, controller);
           inflight.add(e.id);
-          void performHttp(e, options).then((outcome) => {
-            inflight.delete(e.id);
+          const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+          void performHttp(e, { ...options, signal }).then((outcome) => {
+            requests.delete(e.id);
+            if (!inflight.delete(e.id)) return;
             push({ kind: 'effectResult', id: e.id, ...outcome });
           });
+          break;
+        }
+        case 'cancelHttp':
+          inflight.delete(e.id);
+          requests.get(e.id)?.abort();
+          requests.delete(e.id);
+          wake();
           break;
         case 'timer':
           timers.set(e.id, e.dueAt);
@@ -211,6 +223,7 @@ export async function runLocally(workflow: Workflow, input: unknown, options: Lo
     options.signal?.removeEventListener('abort', onAbort);
     for (const id of subscriptions) bus.unsubscribe(`${instanceId}/${id}`);
     for (const c of children.values()) c.abort();
+    for (const c of requests.values()) c.abort();
   }
   const s = r.state;
   return finish(s, s.status as LocalRunResult['status'], s.output, s.error);

@@ -88,7 +88,7 @@ export function errorTypeMatches(actual: string, filter: string): boolean {
 }
 
 function standardKind(type: string): string | undefined {
-  const m = /^https?:\/\/(?:www\.)?serverlessworkflow\.io(?:\.io)?\/.*\/([a-z]+)\/?$/.exec(type);
+  const m = /^https?:\/\/(?:www\.)?serverlessworkflow\.io\/.*\/([a-z]+)\/?$/.exec(type);
   if (!m) return undefined;
   return m[1] in errorTypes ? m[1] : undefined;
 }

@@ -16,7 +16,8 @@ export function cancelWait(env: Env, id: string): void {
   if (w.kind === 'timer') env.effects.push({ kind: 'cancelTimer', id });
   else if (w.kind === 'event') env.effects.push({ kind: 'unlisten', id });
   else if (w.kind === 'child') env.effects.push({ kind: 'cancelChild', id });
-  // http: nothing to cancel; a late result is stale and dropped.
+  // A late HTTP result is stale and dropped anyway; cancelHttp lets the runner abort the request.
+  else if (w.kind === 'http') env.effects.push({ kind: 'cancelHttp', id });
 }
 
 export function cancelTimeout(env: Env, id: string): void {

@@ -162,6 +162,8 @@ export type Effect =
   | (EffectBase & { kind: 'emit'; event: CloudEvent })
   | (EffectBase & { kind: 'timer'; dueAt: number; purpose: 'wait' | 'retry' | 'timeout' })
   | { kind: 'cancelTimer'; id: string }
+  /** An HTTP request whose result is no longer wanted (a losing fork branch, a timed-out task): abort it if still in flight. */
+  | { kind: 'cancelHttp'; id: string }
   | (EffectBase & { kind: 'listen'; strategy: 'one' | 'all' | 'any'; filters: unknown[]; until?: unknown })
   | { kind: 'unlisten'; id: string }
   | (EffectBase & { kind: 'startChild'; workflow: { namespace: string; name: string; version: string }; input: unknown; await: boolean })

@@ -59,6 +59,7 @@ export function buildRequest(w: HttpArguments, input: unknown): { req: HttpReque
   if (w.headers && typeof w.headers === 'object') {
     for (const [k, v] of Object.entries(w.headers)) if (v !== undefined && v !== null) headers[k] = typeof v === 'string' ? v : JSON.stringify(v);
   }
+  if (!Object.keys(headers).some((k) => k.toLowerCase() === 'accept')) headers.Accept = 'application/json, text/plain, */*';
   const req: HttpRequestSpec = { method: w.method.toUpperCase(), url: url.toString(), headers };
   if (w.body !== undefined && w.body !== null) req.body = w.body;
   const authentication = endpointAuth(w.endpoint);

@@ -99,6 +99,16 @@ describe('fork', () => {
     expect(isStale(r2.state, { kind: 'timerFired', id: slow.id })).toBe(true);
   });
 
+  it('compete cancels a losing branch HTTP request (cancelHttp) and a late result is stale', () => {
+    const w = wf([{ f: { fork: { compete: true, branches: [{ slow: { call: 'http', with: { method: 'get', endpoint: 'https://example.com/slow' } } }, { fast: { set: { won: true } } }] } } }]);
+    const r = start(w);
+    const [http] = effectsOf(r.effects, 'http');
+    expect(http.branch).toMatch(/\.0$/);
+    expect(r.effects).toContainEqual({ kind: 'cancelHttp', id: http.id });
+    expect(r.state.output).toEqual({ won: true });
+    expect(isStale(r.state, { kind: 'effectResult', id: http.id, result: { status: 200, headers: {}, body: {} } })).toBe(true);
+  });
+
   it('a faulting branch faults the fork and cancels the others', () => {
     const w = wf([{ f: { fork: { branches: [{ w: { wait: { seconds: 5 } } }, { boom: { raise: { error: { type: 'https://x/e', status: 500 } } } }] } } }]);
     const r = start(w);
