@@ -477,7 +477,7 @@ export class Compiler {
     return valueCode((i, e) => {
       const out: unknown[] = [];
       body.run(i, e, (v) => {
-        if (out.push(v) > 65536 && (out.length & 65535) === 0) checkArrayLength(out.length);
+        if (out.push(v) > R.limits.maxArrayLength) checkArrayLength(out.length);
       });
       return out;
     });

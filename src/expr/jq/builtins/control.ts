@@ -198,7 +198,7 @@ export const CONTROL: Record<string, Native> = {
     gen: (i, [f], e, emit) => {
       const out: unknown[] = [];
       const push = (v: unknown): void => {
-        out.push(v);
+        if (out.push(v) > R.limits.maxArrayLength) checkArrayLength(out.length);
       };
       if (Array.isArray(i)) {
         for (let j = 0; j < i.length; j++) {
