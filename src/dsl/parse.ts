@@ -7,6 +7,7 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument as parseYaml } from 'yaml';
 import type { Document as YamlDocument, Node as YamlNode } from 'yaml';
 import type { ValidationIssue } from './model.ts';
+import { MAX_DEPTH, textTooDeep, valueTooDeep } from './limits.ts';
 import { parsePointer, toPointer } from './pointer.ts';
 
 export type SourcePosition = { line: number; column: number };
@@ -44,6 +45,8 @@ export function parseDocument(text: string, format?: 'yaml' | 'json', options: P
   if (bytes > maxBytes) {
     return fail(`document is ${bytes} bytes; the limit is ${maxBytes} bytes`, 'too_large');
   }
+  const deep = textTooDeep(text);
+  if (deep) return fail(`document nests deeper than ${MAX_DEPTH} levels`, 'too_deep', deep);
   const kind = format ?? (/^\s*\{/.test(text) ? 'json' : 'yaml');
   if (kind === 'json') {
     try {
@@ -73,6 +76,10 @@ export function parseDocument(text: string, format?: 'yaml' | 'json', options: P
     const message = (e as Error).message;
     const code = /alias/i.test(message) && /excessive|count/i.test(message) ? 'too_many_aliases' : 'syntax';
     return fail(`invalid YAML: ${firstLine(message)}`, code);
+  }
+  const tooDeep = valueTooDeep(value);
+  if (tooDeep !== undefined) {
+    return { ok: false, errors: [{ pointer: tooDeep, code: 'too_deep', message: `document nests deeper than ${MAX_DEPTH} levels`, ...locateIn(doc, lineCounter, tooDeep) }] };
   }
   const nonJson = findNonJson(value, []);
   if (nonJson) {

@@ -6,6 +6,7 @@ import { expressionsOf } from './expressions.ts';
 import type { ExpressionSite } from './expressions.ts';
 import { fromZodIssues } from './issues.ts';
 import type { ValidationIssue, Workflow } from './model.ts';
+import { MAX_DEPTH, valueTooDeep } from './limits.ts';
 import { joinPointer } from './pointer.ts';
 import { workflowSchema } from './schema/workflow.ts';
 import { semanticIssues } from './semantic.ts';
@@ -29,6 +30,11 @@ export type ValidationResult = { ok: true; workflow: Workflow } | { ok: false; e
  * if (!r.ok) for (const e of r.errors) console.log(`${e.pointer}: ${e.message}`);
  */
 export function validateWorkflow(doc: unknown, options: ValidateOptions = {}): ValidationResult {
+  const tooDeep = valueTooDeep(doc);
+  if (tooDeep !== undefined) {
+    // Checked first, iteratively: everything below recurses once per level.
+    return { ok: false, errors: [{ pointer: tooDeep, code: 'too_deep', message: `document nests deeper than ${MAX_DEPTH} levels` }] };
+  }
   const errors: ValidationIssue[] = [];
   const parsed = workflowSchema.safeParse(doc);
   if (!parsed.success) errors.push(...fromZodIssues(doc, parsed.error.issues));

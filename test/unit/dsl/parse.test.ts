@@ -54,6 +54,17 @@ describe('parseDocument', () => {
     expect(r.ok ? 'accepted' : r.errors[0]!.code).toBe('too_large');
   });
 
+  it('refuses documents nested deep enough to exhaust the stack, before parsing them', () => {
+    const flow = parseDocument('a: ' + '['.repeat(5000) + ']'.repeat(5000));
+    expect(flow.ok ? 'accepted' : flow.errors[0]).toMatchObject({ code: 'too_deep', line: 1 });
+    const json = parseDocument('{"a":' + '['.repeat(5000) + ']'.repeat(5000) + '}');
+    expect(json.ok ? 'accepted' : json.errors[0]!.code).toBe('too_deep');
+    let block = 'a:\n';
+    for (let i = 1; i < 300; i++) block += ' '.repeat(i) + 'b:\n';
+    expect(parseDocument(block).ok).toBe(false);
+    expect(parseDocument('a: ' + '['.repeat(100) + ']'.repeat(100)).ok).toBe(true);
+  });
+
   it('refuses values JSON cannot hold', () => {
     const r = parseDocument('a:\n  b: .inf\n');
     expect(r.ok).toBe(false);

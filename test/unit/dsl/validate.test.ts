@@ -93,6 +93,13 @@ describe('validateWorkflow: schema', () => {
     expect(brief(issuesOf(`do:\n  - a:\n      raise:\n        error: { type: not-a-uri, status: 400 }\n`))).toEqual(['/do/0/a/raise/error/type [invalid_value]']);
   });
 
+  it('refuses a document nested too deep without recursing into it', () => {
+    let task: unknown = { set: { a: 1 } };
+    for (let i = 0; i < 10_000; i++) task = { do: [{ t: task }] };
+    const r = validateWorkflow({ document: { dsl: '1.0.3', namespace: 'a', name: 'b', version: '1.0.0' }, do: [{ t: task }] });
+    expect(r.ok ? [] : brief(r.errors)).toEqual([expect.stringMatching(/^\/do\/0\/t\/do\/0\/t\/.* \[too_deep\]$/)]);
+  });
+
   it('rejects unknown top-level properties (the JSON schema would ignore them) and accepts evaluate', () => {
     expect(brief(issuesOf(`do: []\nouput: { as: . }\n`))).toEqual(['/ouput [unknown_property]']);
     expect(issuesOf(`do: []\nevaluate: { language: jq, mode: strict }\n`)).toEqual([]);
