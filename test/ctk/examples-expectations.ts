@@ -193,6 +193,13 @@ export const expectations: Readonly<Record<string, ExampleExpectation>> = {
         requests: [{ method: 'GET', host: 'petstore.swagger.io', path: '/v2/pet/1' }],
         why: 'HTTP Call: `endpoint` may be a plain URI template string; output defaults to the deserialized content.',
       },
+      {
+        name: 'an unknown pet answers 404, which faults the workflow with a communication error',
+        input: { petId: 99 },
+        expect: { status: 'faulted', error: { type: `${CALL_PROBLEM}communication`, status: 404, instance: '/do/0/getPet' } },
+        requests: [{ method: 'GET', host: 'petstore.swagger.io', path: '/v2/pet/99' }],
+        why: 'HTTP Call `redirect` (default false): "runtimes must raise an error for response status codes outside the 200–299 range"; dsl.md Interoperability: the error type is communication; Error: `instance` points at the task (try.feature expects the response status as the error status).',
+      },
     ],
   },
   'dsl-reference#openapi-call/0': {
@@ -309,6 +316,14 @@ export const expectations: Readonly<Record<string, ExampleExpectation>> = {
         },
         expect: { status: 'completed', output: [{ bpm: 120 }] },
         why: 'Event Filter: `with` attributes support runtime expressions (`data: ${ .temperature > 38 }` rejects 37); Event Consumption Strategy `any` without `until`: "once any event is received, it proceeds"; Listen: output is the array of consumed events, `read` defaulting to `data`.',
+      },
+      {
+        name: 'completes on a fever, reading the event data',
+        waits: {
+          events: [{ type: 'com.fake-hospital.vitals.measurements.temperature', source: 'https://fake-hospital.com', data: { temperature: 39.5 } }],
+        },
+        expect: { status: 'completed', output: [{ temperature: 39.5 }] },
+        why: 'Event Filter: the temperature filter matches when `${ .temperature > 38 }` holds; Listen `read` defaults to `data`.',
       },
     ],
   },
