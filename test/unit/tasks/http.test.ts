@@ -136,6 +136,13 @@ describe('authentication', () => {
     expect(stub.requests.filter((q) => q.url === '/digest').length).toBeGreaterThanOrEqual(2);
   });
 
+  it('a refused OAuth2 token request is an authentication error (401)', async () => {
+    const r = await run([
+      { o: get({ uri: `${stub.origin}/bearer`, authentication: { oauth2: { authority: stub.origin, grant: 'client_credentials', client: { id: 'cid', secret: 'wrong' } } } }) },
+    ]);
+    expect(r.error).toMatchObject({ type: errorTypes.authentication, status: 401, instance: '/do/0/o' });
+  });
+
   it('oauth2 client credentials fetches a token first', async () => {
     const r = await run([
       { o: get({ uri: `${stub.origin}/bearer`, authentication: { oauth2: { authority: stub.origin, grant: 'client_credentials', client: { id: 'cid', secret: 'cs' } } } }) },
