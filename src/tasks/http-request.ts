@@ -49,6 +49,12 @@ export function startRequest(f: TaskFrame, env: Env, s: HttpCallState, auth: Res
 
 function issue(f: TaskFrame, env: Env, s: HttpCallState, request: HttpRequestSpec): KindAction {
   const id = newEffectId(env, 'http');
+  // The request need not outlive the task's own timeout: pass the time left to the performer.
+  let left: number | undefined;
+  for (const t of Object.values(env.state.timeouts)) {
+    if (t.thread === env.thread.id && t.fid === f.fid) left = Math.min(left ?? Infinity, Math.max(1, t.dueAt - env.ctx.now));
+  }
+  if (left !== undefined) request = { ...request, timeoutMs: left };
   s.effect = id;
   addWait(env, id, 'http', f);
   emitEffect(env, { kind: 'http', id, task: f.ptr, request, idempotencyKey: `${env.state.id}:${f.ptr}:${id}` });

@@ -183,6 +183,11 @@ describe('HTTP performer guards', () => {
     expect(loop.error?.detail).toMatch(/redirects/);
   });
 
+  it('a task timeout bounds the request (timeoutMs in the effect) and faults with a timeout error', async () => {
+    const r = await run([{ s: { ...get(`${stub.origin}/slow`), timeout: { after: { milliseconds: 50 } } } }]);
+    expect(r.error).toMatchObject({ type: errorTypes.timeout, instance: '/do/0/s' });
+  });
+
   it('caps the response size and times out', async () => {
     const big = await run([{ b: get(`${stub.origin}/big`) }], {}, { maxResponseBytes: 1000 });
     expect(big.error?.detail).toMatch(/exceeds 1000 bytes/);
