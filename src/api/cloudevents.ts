@@ -21,7 +21,7 @@ export const CloudEventSchema = z
     source: nonEmpty('source').refine((s) => !/\s/.test(s), { error: 'source must be a URI-reference' }),
     type: nonEmpty('type'),
     subject: nonEmpty('subject').optional(),
-    time: z.string().regex(rfc3339, { error: 'time must be an RFC 3339 timestamp' }).refine((t) => !Number.isNaN(Date.parse(t)), { error: 'time is not a valid date' }).optional(),
+    time: z.string().refine((t) => rfc3339.test(t) && !Number.isNaN(Date.parse(t)), { error: 'time must be an RFC 3339 timestamp' }).optional(),
     datacontenttype: z.string().regex(mediaType, { error: 'datacontenttype must be an RFC 2046 media type' }).optional(),
     dataschema: z.string().regex(absoluteUri, { error: 'dataschema must be an absolute URI' }).optional(),
     data: z.unknown().optional(),
@@ -29,11 +29,6 @@ export const CloudEventSchema = z
   })
   .catchall(z.union([z.string(), z.number().int(), z.boolean(), z.null()], { error: 'an extension attribute must be a string, integer or boolean' }))
   .superRefine((e, ctx) => {
-    for (const k of Object.keys(e)) {
-      if (k !== 'data_base64' && !attributeName.test(k)) {
-        ctx.addIssue({ code: 'custom', path: [k], message: `attribute name "${k}" must be 1 to 20 lower-case letters or digits` });
-      }
-    }
     if (e.data !== undefined && e.data_base64 !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['data_base64'], message: 'an event carries data or data_base64, not both' });
     }
@@ -48,6 +43,14 @@ export function validateEvents(values: readonly unknown[], batch: boolean): Pars
   const errors: ProblemField[] = [];
   const events: CloudEventRecord[] = [];
   values.forEach((v, i) => {
+    // Checked apart from the schema: zod skips refinements once a required attribute is missing.
+    if (v && typeof v === 'object' && !Array.isArray(v)) {
+      for (const k of Object.keys(v)) {
+        if (k !== 'data_base64' && !attributeName.test(k)) {
+          errors.push({ pointer: pointerOf(batch ? [i, k] : [k]), message: `attribute name "${k}" must be 1 to 20 lower-case letters or digits` });
+        }
+      }
+    }
     const r = CloudEventSchema.safeParse(v);
     if (r.success) events.push(r.data as CloudEventRecord);
     else for (const issue of r.error.issues) errors.push({ pointer: pointerOf(batch ? [i, ...issue.path] : issue.path), message: issueMessage(issue) });

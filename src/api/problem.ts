@@ -54,7 +54,8 @@ export function problemResponse(c: Context, p: Problem, headers: Record<string, 
 /** The app's onError: typed errors map to their status; anything else is a logged 500. */
 export function errorHandler(log: Logger) {
   return (error: Error, c: Context) => {
-    if (error instanceof WeirError && error.status < 500) {
+    // Configuration problems name a setting, never a secret: the operator needs to see which.
+    if (error instanceof WeirError && (error.status < 500 || error.code === 'config_invalid')) {
       return problemResponse(c, problem(error.status, error.code, error.message, error.errors));
     }
     if (error instanceof WeirError) {

@@ -103,7 +103,7 @@ const view = (h: HookRow) => ({ name: h.name, namespace: h.namespace, target: h.
 
 function box(ctx: ApiContext): SecretBox {
   if (!ctx.secretBox) {
-    throw new WeirError('database_unavailable', 'webhook secrets need an encryption key: set WEIR_ENCRYPTION_KEY (32 random bytes, base64)', { status: 503 });
+    throw new WeirError('config_invalid', 'webhook secrets are encrypted at rest: set WEIR_ENCRYPTION_KEY (32 random bytes, base64)', { status: 503 });
   }
   return ctx.secretBox;
 }

@@ -53,9 +53,11 @@ export async function getHookSecrets(sql: Sql, name: string): Promise<HookSecret
 }
 
 export async function listHooks(sql: Sql, namespaces: readonly string[] | undefined): Promise<HookRow[]> {
+  // coalesce: postgres.js sends json(null) as SQL NULL.
+  const ns = json(namespaces ? [...namespaces] : null);
   const rows = await sql<Raw>`
     SELECT name, namespace, target, verifier, created_at FROM weir.hooks
-    WHERE ${json(namespaces ?? null)}::jsonb = 'null'::jsonb OR namespace IN (SELECT jsonb_array_elements_text(${json(namespaces ?? null)}::jsonb))
+    WHERE coalesce(${ns}::jsonb, 'null'::jsonb) = 'null'::jsonb OR namespace IN (SELECT jsonb_array_elements_text(${ns}::jsonb))
     ORDER BY name LIMIT 1000`;
   return rows.map(toRow);
 }

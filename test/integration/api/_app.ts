@@ -15,8 +15,10 @@ import type { Sql } from '../../../src/store/sql.ts';
 
 export const ENCRYPTION_KEY = bytesToBase64(new Uint8Array(32).fill(7));
 
+/** A Store over the test database; the API uses only `sql` (and `check` for readiness). */
 export function storeOf(sql: Sql): Store {
-  return { driver: 'postgres', sql, migrate: async () => ({ applied: [], skipped: 0 }), check: async () => ({ ok: true }), close: async () => {} };
+  const partial: Partial<Store> = { driver: 'postgres', sql, migrate: async () => ({ applied: [], skipped: 0 }), check: async () => ({ ok: true }), close: async () => {} };
+  return partial as Store;
 }
 
 export function running(): Lifecycle {

@@ -13,7 +13,7 @@ import { useTestDatabase } from '../../support/db.ts';
 const db = useTestDatabase();
 
 function storeOf(sql = db.current.sql): Store {
-  return {
+  const partial: Partial<Store> = {
     driver: 'postgres',
     sql,
     migrate: async () => ({ applied: [], skipped: 0 }),
@@ -27,6 +27,7 @@ function storeOf(sql = db.current.sql): Store {
     },
     close: async () => {},
   };
+  return partial as Store;
 }
 
 function appWith(store: Store, lifecycle = running()) {
