@@ -47,7 +47,7 @@ export function evaluateSource(
   options: EvaluateOptions = {},
 ): unknown {
   try {
-    const program = programFor(source, Object.keys(variables));
+    const program = programFor(source, usedNames(source, variables));
     const now = options.now;
     const out = program.first(input, variables, now === undefined ? undefined : { now: () => now / 1000 });
     return out === undefined ? null : out;
@@ -133,6 +133,23 @@ export function evaluateTransform(
 ): unknown {
   if (typeof transform === 'string') return evaluateField(transform, input, variables, options);
   return evaluateValue(transform, input, variables, mode, options);
+}
+
+const referenced = new Map<string, string[]>();
+
+/**
+ * The variables `source` mentions (`$name` anywhere in it), among those offered. Programs are
+ * compiled with just these, so an expression that uses `.a` alone is one cached program whatever
+ * loop or catch variables happen to be in scope, and jq binds no unused arguments per evaluation.
+ */
+function usedNames(source: string, variables: ExpressionVariables): string[] {
+  let mentioned = referenced.get(source);
+  if (!mentioned) {
+    mentioned = [...new Set(source.match(/\$[A-Za-z_][A-Za-z0-9_]*/g) ?? [])];
+    if (referenced.size >= MAX_PROGRAMS) referenced.clear();
+    referenced.set(source, mentioned);
+  }
+  return mentioned.filter((name) => name in variables);
 }
 
 const MAX_PROGRAMS = 5000;
