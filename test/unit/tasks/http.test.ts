@@ -37,6 +37,18 @@ beforeAll(async () => {
     '/loop': (_req, res) => res.writeHead(302, { location: '/loop' }).end(),
     '/big': (_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('x'.repeat(5000)),
     '/slow': (_req, res) => setTimeout(() => json(res, 200, {}), 500),
+    '/v3/openapi.json': (_req, res) =>
+      json(res, 200, {
+        openapi: '3.0.3',
+        servers: [{ url: '/api/{version}', variables: { version: { default: 'v3' } } }],
+        paths: {
+          '/pet/{petId}': { parameters: [{ $ref: '#/components/parameters/PetId' }], get: { operationId: 'getPetById' } },
+          '/pet': { post: { operationId: 'addPet', parameters: [{ name: 'X-Trace', in: 'header' }], requestBody: { content: { 'application/json': {} } } } },
+        },
+        components: { parameters: { PetId: { name: 'petId', in: 'path', required: true } } },
+      }),
+    '/api/v3/pet/1': (_req, res) => json(res, 200, { id: 1, v: 3 }),
+    'POST /api/v3/pet': (req, res) => json(res, 200, { received: JSON.parse(req.body), trace: req.headers['x-trace'] }),
     '/v2/swagger.json': (_req, res) =>
       json(res, 200, {
         swagger: '2.0',
@@ -162,6 +174,14 @@ describe('call: openapi', () => {
     expect(b.output).toMatchObject({ statusCode: 200, content: { id: 1, name: 'Milou' }, request: { method: 'GET', uri: `${stub.origin}/v2/pet/1` } });
     const c = await run([{ p: { call: 'openapi', with: { ...doc, operationId: 'addPet', parameters: { body: { name: 'Rex' } } } } }]);
     expect(c.output).toMatchObject({ received: { name: 'Rex' } });
+  });
+
+  it('resolves operations from an OpenAPI 3 document (servers with variables, $ref parameters, requestBody)', async () => {
+    const doc = { document: { endpoint: { uri: `${stub.origin}/v3/openapi.json` } } };
+    const a = await run([{ g: { call: 'openapi', with: { ...doc, operationId: 'getPetById', parameters: { petId: 1 } } } }]);
+    expect(a.output).toEqual({ id: 1, v: 3 });
+    const b = await run([{ p: { call: 'openapi', with: { ...doc, operationId: 'addPet', parameters: { 'X-Trace': 't-1', name: 'Rex' } } } }]);
+    expect(b.output).toEqual({ received: { name: 'Rex' }, trace: 't-1' });
   });
 
   it('an unknown operationId is a configuration error', async () => {
