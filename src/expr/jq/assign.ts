@@ -1,9 +1,13 @@
 /** Assignment operators (`=`, `|=`, `+=`…, `//=`) over the paths of their left-hand side. */
 import type { Code, Env } from './code.ts';
-import { fail } from './errors.ts';
-import { delPaths, getPath, setPath } from './paths.ts';
-import { R } from './runtime.ts';
-import { toJson, truthy } from './values.ts';
+import * as errorsModule from './errors.ts';
+const fail: typeof errorsModule.fail = errorsModule.fail;
+import * as pathsModule from './paths.ts';
+const { delPaths, getPath, setPath } = pathsModule;
+import * as runtimeModule from './runtime.ts';
+const { R } = runtimeModule;
+import * as valuesModule from './values.ts';
+const { toJson, truthy } = valuesModule;
 
 function truncated(v: unknown, max: number): string {
   const s = toJson(v);

@@ -6,14 +6,28 @@
  */
 import type { Ast, FuncDef, Pattern } from './ast.ts';
 import type { Closure, Code, Emit, Env, Native, PathEmit } from './code.ts';
-import { frameAt } from './code.ts';
-import { BreakSignal, JqError, ValueError, fail, positionOf } from './errors.ts';
-import { binop, negate } from './ops.ts';
-import { applyFormat, isFormat } from './format.ts';
-import { indexValue, iterateError, sliceValue } from './paths.ts';
-import { R, checkArrayLength, depthExceeded, tick } from './runtime.ts';
-import { altUpdate, arithUpdate, assignPaths, invalidPathNear, modifyPaths } from './assign.ts';
-import { isObject, setKey, toText, truthy, typeAndValue, type Obj } from './values.ts';
+import * as codeModule from './code.ts';
+const { frameAt } = codeModule;
+import * as errorsModule from './errors.ts';
+import type { ValueError as ValueErrorType } from './errors.ts';
+const { BreakSignal, JqError, ValueError, positionOf } = errorsModule;
+const fail: typeof errorsModule.fail = errorsModule.fail;
+import * as opsModule from './ops.ts';
+const { binop, negate } = opsModule;
+import * as formatModule from './format.ts';
+const { applyFormat, isFormat } = formatModule;
+import * as pathsModule from './paths.ts';
+const { indexValue, sliceValue } = pathsModule;
+const iterateError: typeof pathsModule.iterateError = pathsModule.iterateError;
+import * as runtimeModule from './runtime.ts';
+const { R, checkArrayLength, tick } = runtimeModule;
+const depthExceeded: typeof runtimeModule.depthExceeded = runtimeModule.depthExceeded;
+import * as assignModule from './assign.ts';
+const { altUpdate, arithUpdate, assignPaths, modifyPaths } = assignModule;
+const invalidPathNear: typeof assignModule.invalidPathNear = assignModule.invalidPathNear;
+import * as valuesModule from './values.ts';
+import type { Obj } from './values.ts';
+const { isObject, setKey, toText, truthy, typeAndValue } = valuesModule;
 
 export interface FnInfo {
   readonly name: string;
@@ -79,7 +93,7 @@ function literal(value: unknown): Code {
 function guarded(
   f: (emit: Emit) => void,
   emit: Emit,
-  onError: (err: ValueError) => void,
+  onError: (err: ValueErrorType) => void,
 ): void {
   let down = false;
   const depth = R.depth;
@@ -99,7 +113,7 @@ function guarded(
 function guardedPaths(
   f: (emit: PathEmit) => void,
   emit: PathEmit,
-  onError: (err: ValueError) => void,
+  onError: (err: ValueErrorType) => void,
 ): void {
   let down = false;
   const depth = R.depth;
@@ -422,7 +436,7 @@ export class Compiler {
   }
 
   private tryCode(body: Code, handler: Code | null): Code {
-    const onError = (e: Env, emit: Emit) => (err: ValueError) => {
+    const onError = (e: Env, emit: Emit) => (err: ValueErrorType) => {
       if (handler) handler.run(err.value, e, emit);
     };
     const code: Code = {
@@ -865,9 +879,18 @@ export class Compiler {
     const { scope: inner, bind } = this.binder(ast.patterns, scope);
     const update = this.compile(ast.update, inner);
     const NONE = {};
+    const simple = ast.patterns.length === 1 && ast.patterns[0].t === 'pvar';
     const reduceFrom = (i: unknown, e: Env, acc0: unknown): unknown => {
       let acc = acc0;
       const uo = update.one;
+      if (simple && uo) {
+        // the common shape, `reduce SRC as $x (INIT; single-valued UPDATE)`, without binder calls
+        source.run(i, e, (v) => {
+          tick();
+          acc = uo(acc, { v, n: e });
+        });
+        return acc;
+      }
       source.run(i, e, (v) =>
         bind(v, e, (e2) => {
           tick();

@@ -5,8 +5,10 @@
  * `Date` (the only time-zone database every runtime has).
  */
 import type { Native } from './code.ts';
-import { fail } from './errors.ts';
-import { typeAndValue } from './values.ts';
+import * as errorsModule from './errors.ts';
+const fail: typeof errorsModule.fail = errorsModule.fail;
+import * as valuesModule from './values.ts';
+const { typeAndValue } = valuesModule;
 
 const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 const MONTHS = [

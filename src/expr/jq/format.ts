@@ -1,6 +1,8 @@
 /** `@format` string formatters. Base64 and UTF-8 are hand-written: no runtime-specific globals. */
-import { fail } from './errors.ts';
-import { numberToString, toJson, toText, typeAndValue, typeOf } from './values.ts';
+import * as errorsModule from './errors.ts';
+const fail: typeof errorsModule.fail = errorsModule.fail;
+import * as valuesModule from './values.ts';
+const { numberToString, toJson, toText, typeAndValue, typeOf } = valuesModule;
 
 const FORMATS = new Set(['text', 'json', 'html', 'uri', 'urid', 'csv', 'tsv', 'sh', 'base64', 'base64d', 'base32', 'base32d']);
 

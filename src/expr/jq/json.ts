@@ -3,7 +3,8 @@
  * parser retries with jq's extensions (`nan`, `NaN`, `nan1234`, `Infinity`) and produces
  * jq-style error messages.
  */
-import { fail } from './errors.ts';
+import * as errorsModule from './errors.ts';
+const fail: typeof errorsModule.fail = errorsModule.fail;
 
 export function parseJson(s: string): unknown {
   try {

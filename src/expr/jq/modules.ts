@@ -6,10 +6,13 @@
  */
 import type { Native } from './code.ts';
 import { Compiler, withBinding, type FnInfo, type Scope } from './compile.ts';
-import { JqError, fail, positionOf } from './errors.ts';
+import * as errorsModule from './errors.ts';
+const { JqError, positionOf } = errorsModule;
+const fail: typeof errorsModule.fail = errorsModule.fail;
 import { parseJson } from './json.ts';
 import { parseProgram, type Directive } from './parser.ts';
-import { R } from './runtime.ts';
+import * as runtimeModule from './runtime.ts';
+const { R } = runtimeModule;
 
 export type ModuleSources = Readonly<Record<string, string>>;
 

@@ -1,7 +1,12 @@
 /** Arithmetic and comparison operators with jq's overloading and error wording. */
-import { fail } from './errors.ts';
-import { R, checkArrayLength, checkString, stringLimit } from './runtime.ts';
-import { compare, equals, isObject, setKey, typeAndValue, typeOf, type Obj } from './values.ts';
+import * as errorsModule from './errors.ts';
+const fail: typeof errorsModule.fail = errorsModule.fail;
+import * as runtimeModule from './runtime.ts';
+const { R, checkArrayLength, checkString } = runtimeModule;
+const stringLimit: typeof runtimeModule.stringLimit = runtimeModule.stringLimit;
+import * as valuesModule from './values.ts';
+import type { Obj } from './values.ts';
+const { compare, equals, isObject, setKey, typeAndValue, typeOf } = valuesModule;
 
 function typeError(a: unknown, b: unknown, what: string): never {
   return fail(
@@ -116,10 +121,11 @@ const OPS: Record<string, BinaryOp> = {
   '%': modulo,
   '==': (a, b) => equals(a, b),
   '!=': (a, b) => !equals(a, b),
-  '<': (a, b) => compare(a, b) < 0,
-  '<=': (a, b) => compare(a, b) <= 0,
-  '>': (a, b) => compare(a, b) > 0,
-  '>=': (a, b) => compare(a, b) >= 0,
+  // numbers (not nan, which jq orders below all numbers) compare natively
+  '<': (a, b) => (typeof a === 'number' && typeof b === 'number' && a === a && b === b ? a < b : compare(a, b) < 0),
+  '<=': (a, b) => (typeof a === 'number' && typeof b === 'number' && a === a && b === b ? a <= b : compare(a, b) <= 0),
+  '>': (a, b) => (typeof a === 'number' && typeof b === 'number' && a === a && b === b ? a > b : compare(a, b) > 0),
+  '>=': (a, b) => (typeof a === 'number' && typeof b === 'number' && a === a && b === b ? a >= b : compare(a, b) >= 0),
 };
 
 export function binop(op: string): BinaryOp {

@@ -2,8 +2,11 @@
  * Indexing, slicing and the path primitives (`getpath`, `setpath`, `delpaths`), all
  * copy-on-write: inputs and variables are never mutated.
  */
-import { fail } from './errors.ts';
-import { compare, getKey, isObject, setKey, typeAndValue, typeOf, type Obj } from './values.ts';
+import * as errorsModule from './errors.ts';
+const fail: typeof errorsModule.fail = errorsModule.fail;
+import * as valuesModule from './values.ts';
+import type { Obj } from './values.ts';
+const { compare, getKey, isObject, setKey, typeAndValue, typeOf } = valuesModule;
 
 function keyDesc(k: unknown): string {
   return typeof k === 'string' ? `string ${JSON.stringify(k)}` : typeOf(k);

@@ -4,9 +4,14 @@
  * Offsets and lengths are in code points, as in jq.
  */
 import type { Code, Emit, Env, Native } from './code.ts';
-import { ValueError, fail } from './errors.ts';
-import { hasSurrogates } from './paths.ts';
-import { typeAndValue, typeOf, type Obj } from './values.ts';
+import * as errorsModule from './errors.ts';
+const { ValueError } = errorsModule;
+const fail: typeof errorsModule.fail = errorsModule.fail;
+import * as pathsModule from './paths.ts';
+const { hasSurrogates } = pathsModule;
+import * as valuesModule from './values.ts';
+import type { Obj } from './values.ts';
+const { typeAndValue, typeOf } = valuesModule;
 
 interface Compiled {
   readonly re: RegExp;

@@ -4,11 +4,18 @@
  * recursion) wherever jq's semantics allow, so long iterations do not grow the JS stack.
  */
 import type { Code, Emit, Env, Native, PathEmit } from '../code.ts';
-import { JqError, ValueError, fail } from '../errors.ts';
-import { invalidPathResult } from '../assign.ts';
-import { delPaths, getPath, setPath } from '../paths.ts';
-import { R, checkArrayLength, depthExceeded, tick } from '../runtime.ts';
-import { compare, isObject, truthy, typeAndValue, typeOf } from '../values.ts';
+import * as errorsModule from '../errors.ts';
+const { JqError, ValueError } = errorsModule;
+const fail: typeof errorsModule.fail = errorsModule.fail;
+import * as assignModule from '../assign.ts';
+const invalidPathResult: typeof assignModule.invalidPathResult = assignModule.invalidPathResult;
+import * as pathsModule from '../paths.ts';
+const { delPaths, getPath, setPath } = pathsModule;
+import * as runtimeModule from '../runtime.ts';
+const { R, checkArrayLength, tick } = runtimeModule;
+const depthExceeded: typeof runtimeModule.depthExceeded = runtimeModule.depthExceeded;
+import * as valuesModule from '../values.ts';
+const { compare, isObject, truthy, typeAndValue, typeOf } = valuesModule;
 
 /** Thrown to stop a generator early (`limit`, `first`, `isempty`…); each use has its own token. */
 function stopAfter(run: (emit: Emit) => void, emit: Emit, n: number): void {
@@ -185,10 +192,15 @@ export const CONTROL: Record<string, Native> = {
   },
   'delpaths/1': { fn: (i, ps) => delPaths(i, ps) },
   'select/1': {
-    gen: (i, [f], e, emit) =>
+    gen: (i, [f], e, emit) => {
+      if (f.one) {
+        if (truthy(f.one(i, e))) emit(i);
+        return;
+      }
       f.run(i, e, (c) => {
         if (truthy(c)) emit(i);
-      }),
+      });
+    },
     paths: (i, p, [f], e, emit) =>
       f.run(i, e, (c) => {
         if (truthy(c)) emit(i, p);
@@ -201,9 +213,11 @@ export const CONTROL: Record<string, Native> = {
         if (out.push(v) > R.limits.maxArrayLength) checkArrayLength(out.length);
       };
       if (Array.isArray(i)) {
+        const one = f.one;
         for (let j = 0; j < i.length; j++) {
           tick();
-          f.run(i[j], e, push);
+          if (one) push(one(i[j], e));
+          else f.run(i[j], e, push);
         }
       } else if (isObject(i)) {
         for (const k of Object.keys(i)) f.run(i[k], e, push);

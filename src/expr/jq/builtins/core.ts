@@ -1,20 +1,14 @@
 /** Value builtins: types, collections, conversion, ordering. */
 import type { Native } from '../code.ts';
-import { fail } from '../errors.ts';
-import { add } from '../ops.ts';
-import { hasSurrogates, indexValue, indicesOf } from '../paths.ts';
-import {
-  compare,
-  equals,
-  isObject,
-  setKey,
-  sortedKeys,
-  toJson,
-  toText,
-  typeAndValue,
-  typeOf,
-  type Obj,
-} from '../values.ts';
+import * as errorsModule from '../errors.ts';
+const fail: typeof errorsModule.fail = errorsModule.fail;
+import * as opsModule from '../ops.ts';
+const { add } = opsModule;
+import * as pathsModule from '../paths.ts';
+const { hasSurrogates, indexValue, indicesOf } = pathsModule;
+import * as valuesModule from '../values.ts';
+import type { Obj } from '../values.ts';
+const { compare, equals, isObject, setKey, sortedKeys, toJson, toText, typeAndValue, typeOf } = valuesModule;
 import { parseJson } from '../json.ts';
 
 function typeFail(v: unknown, what: string): never {

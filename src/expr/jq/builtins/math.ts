@@ -1,7 +1,9 @@
 /** libm-style math builtins over JS doubles. */
 import type { Native } from '../code.ts';
-import { fail } from '../errors.ts';
-import { typeAndValue, typeOf } from '../values.ts';
+import * as errorsModule from '../errors.ts';
+const fail: typeof errorsModule.fail = errorsModule.fail;
+import * as valuesModule from '../values.ts';
+const { typeAndValue, typeOf } = valuesModule;
 
 function num(v: unknown): number {
   if (typeof v !== 'number') fail(`${typeAndValue(v)} number required`, `${typeOf(v)} number required`);
