@@ -147,6 +147,7 @@ export const exportSchema: z.ZodType<M.Export> = z.strictObject({ schema: schema
 // ---- errors and retries
 
 const expressionOrString = z.string();
+const jsonPointerPattern = /^(?:\/(?:[^~/]|~0|~1)*)*$/;
 export const error: z.ZodType<M.Error> = z.strictObject({
   type: custom<string>((v, ctx) => {
     if (typeof v !== 'string' || !(uriTemplatePattern.test(v) || runtimeExpressionPattern.test(v))) {
@@ -154,7 +155,11 @@ export const error: z.ZodType<M.Error> = z.strictObject({
     }
   }),
   status: int,
-  instance: z.string().optional(),
+  instance: custom<string>((v, ctx) => {
+    if (typeof v !== 'string' || !(jsonPointerPattern.test(v) || runtimeExpressionPattern.test(v))) {
+      addIssue(ctx, `expected a JSON pointer (e.g. /do/0/myTask) or a runtime expression, got ${typeof v === 'string' ? `'${v}'` : describeValue(v)}`, 'invalid_value');
+    }
+  }).optional(),
   title: expressionOrString.optional(),
   detail: expressionOrString.optional(),
 });

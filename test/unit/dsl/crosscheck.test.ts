@@ -9,24 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { parseDocument, validateWorkflow } from '../../../src/dsl/index.ts';
 import type { ValidationIssue } from '../../../src/dsl/index.ts';
 import { loadCorpus, loadOfficialSchema } from './corpus.ts';
+import { ALLOWED } from './allowlist.ts';
+import type { Allowance } from './allowlist.ts';
 import { mutantsOf } from './mutations.ts';
-
-type Allowance = { code: string; pointer?: RegExp; reason: string };
-
-/**
- * Deliberate disagreements: the JSON schema accepts the document, Weir rejects it with one of these
- * (and only these) issues. Each says why.
- */
-export const ALLOWED: Allowance[] = [
-  { code: 'not_supported', reason: 'call: grpc/asyncapi/a2a/mcp, run: container/script/shell, catalog functions (name@catalog), calendar durations (years/months), evaluate.mode loose — valid DSL that Weir does not run; refused at registration rather than faulting at run time' },
-  { code: 'unknown_property', pointer: /^\/[^/]+$/, reason: 'the JSON schema allows any top-level property; Weir rejects unknown ones (a misspelt `ouput:` would be ignored silently) and accepts `evaluate` from dsl-reference.md' },
-  { code: 'unknown_reference', reason: 'references (call <function>, raise.error, authentication.use, retry, timeout, secrets) must resolve in `use`; the JSON schema cannot express it' },
-  { code: 'unknown_flow_target', reason: '`then` must name a task of the same list; the JSON schema accepts any string' },
-  { code: 'duplicate_task_name', reason: 'task names must be unique within a list (flow targets and pointers would be ambiguous)' },
-  { code: 'duplicate_default_case', reason: 'dsl-reference.md: only one switch case may omit `when`' },
-  { code: 'invalid_variable_name', reason: 'for.each/for.at/catch.as become jq variables and must be identifiers' },
-  { code: 'unsupported_dsl_version', reason: 'Weir runs DSL 1.0.x' },
-];
 
 /** JSON schema rejects, Weir accepts: none allowed. */
 const ALLOWED_LENIENT: Array<{ match: RegExp; reason: string }> = [];

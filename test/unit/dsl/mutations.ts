@@ -111,10 +111,15 @@ export function mutantsOf(doc: unknown): Mutant[] {
   }
   const pointers: string[] = [];
   walkDocument(doc, { task: ({ pointer }) => pointers.push(pointer) });
-  for (const pointer of pointers) {
-    const original = at(doc, pointer);
-    for (const m of taskMutations) {
-      if (!isObj(original) || !m.applies(original)) continue;
+  // Each task mutation is applied to at most three of the tasks it fits (the first, a middle one,
+  // the last): enough to cover top-level and nested positions without thousands of near-duplicates.
+  for (const m of taskMutations) {
+    const fits = pointers.filter((p) => {
+      const t = at(doc, p);
+      return isObj(t) && m.applies(t);
+    });
+    const chosen = [...new Set([fits[0], fits[Math.floor(fits.length / 2)], fits[fits.length - 1]])].filter((p): p is string => p !== undefined);
+    for (const pointer of chosen) {
       const copy = structuredClone(doc);
       m.mutate(at(copy, pointer) as Obj);
       out.push({ name: m.name, pointer, doc: copy });
