@@ -40,11 +40,19 @@ export function drive(
   for (let guard = 0; guard < 1000; guard++) {
     all.push(...r.effects);
     for (const e of r.effects) {
+      if (e.kind === 'cancelTimer') {
+        const i = queue.findIndex((q) => q.kind === 'timerFired' && q.id === e.id);
+        if (i >= 0) queue.splice(i, 1);
+      }
       const s = respond(e, now);
       if (s) queue.push(s);
     }
     if (['completed', 'faulted', 'cancelled'].includes(r.state.status)) break;
-    const next = queue.shift();
+    // Non-timer stimuli first (in order), then the timer due soonest — what a runner would do.
+    const due = (q: Stimulus) => (all.find((e) => e.kind === 'timer' && e.id === (q as { id: string }).id) as { dueAt: number } | undefined)?.dueAt ?? 0;
+    let pick = queue.findIndex((q) => q.kind !== 'timerFired');
+    if (pick < 0 && queue.length) pick = queue.reduce((best, q, i) => (due(q) < due(queue[best]) ? i : best), 0);
+    const next = pick < 0 ? undefined : queue.splice(pick, 1)[0];
     if (!next) break;
     if (next.kind === 'timerFired') {
       const t = all.find((e) => e.kind === 'timer' && e.id === next.id) as { dueAt: number } | undefined;
