@@ -54,6 +54,7 @@ export const configSchema = z.object({
   WEIR_DB_POOL_MIN: int(1, 1_000, 2),
   WEIR_DB_PREPARE: bool(true),
   WEIR_MAX_DELIVERIES: int(1, 1_000, 5),
+  WEIR_HEARTBEAT_INTERVAL: int(100, 600_000, 5_000),
   WEIR_SHUTDOWN_TIMEOUT: int(0, 3_600_000, 25_000),
   WEIR_HTTP_ALLOW_PRIVATE: bool(false),
   WEIR_HTTP_ALLOW_HOSTS: list.default([]),
@@ -80,7 +81,7 @@ export interface Config {
     readonly maxDeliveries: number;
     readonly shutdownTimeoutMs: number;
   };
-  readonly pool: { readonly max: number; readonly min: number; readonly budget?: number; readonly reserve: number };
+  readonly pool: { readonly max: number; readonly min: number; readonly budget?: number; readonly reserve: number; readonly heartbeatMs: number };
   readonly effects: { readonly allowPrivate: boolean; readonly allowHosts: readonly string[]; readonly httpTimeoutMs: number };
   readonly logLevel: Parsed['WEIR_LOG_LEVEL'];
   readonly adminKey?: string;
@@ -129,6 +130,7 @@ export function loadConfig(env: Env): Config {
       min: Math.min(c.WEIR_DB_POOL_MIN, c.WEIR_DB_POOL_MAX),
       budget: c.WEIR_DB_CONNECTION_BUDGET || undefined,
       reserve: c.WEIR_DB_RESERVE,
+      heartbeatMs: c.WEIR_HEARTBEAT_INTERVAL,
     },
     effects: { allowPrivate: c.WEIR_HTTP_ALLOW_PRIVATE, allowHosts: c.WEIR_HTTP_ALLOW_HOSTS, httpTimeoutMs: c.WEIR_HTTP_TIMEOUT },
     logLevel: c.WEIR_LOG_LEVEL,

@@ -10,6 +10,7 @@ import { Lifecycle } from '../lifecycle.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { Runner } from '../runner/index.ts';
 import { openStore, type Store } from '../store/open.ts';
+import { uuidv7 } from '../store/uuid.ts';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.ts';
 
 export interface NodeProcessOptions {
@@ -36,9 +37,18 @@ export async function startNodeProcess(options: NodeProcessOptions): Promise<Run
   if (config.database.kind === 'pglite') lock = acquireDataDirLock(config.database.dataDir);
   let store: Store;
   try {
-    store = await openStore(config.database, { poolMax: config.pool.max, applicationName: `weir-${role}` });
+    store = await openStore(config.database, {
+      poolMax: config.pool.max,
+      applicationName: `weir-${role}`,
+      guard: { replicaId: uuidv7(), roles: role, pool: config.pool, heartbeatMs: config.pool.heartbeatMs, log: log.child({ component: 'budget' }) },
+    });
     const report = await store.migrate();
     if (report.applied.length) log.info('migrations applied', { applied: report.applied });
+    const budget = await store.startBudget().catch(async (error: unknown) => {
+      await store.close();
+      throw error;
+    });
+    if (budget) log.info('connection budget', { ...budget });
   } catch (error) {
     lock?.release();
     throw error;

@@ -4,6 +4,9 @@
  * (src/runtime/data-dir-lock.ts) first: two processes on one PGlite directory corrupt it.
  */
 import type { Config } from '../config.ts';
+import type { Logger } from '../log.ts';
+import { BudgetGuard, type BudgetReading } from './budget.ts';
+import { Gate } from './gate.ts';
 import { migrate, migrationsCurrent, type MigrationReport } from './migrate.ts';
 import { openPglite } from './pglite.ts';
 import { openPostgres } from './postgres-js.ts';
@@ -14,6 +17,14 @@ export interface Store {
   readonly sql: Sql;
   /** Applies migrations under the advisory lock, on a dedicated session (the direct URL). */
   migrate(): Promise<MigrationReport>;
+  /**
+   * Registers this replica with the connection-budget guard and sets its pool limit (Postgres only;
+   * a no-op on PGlite). Throws when the budget cannot give WEIR_DB_POOL_MIN connections.
+   */
+  startBudget(): Promise<BudgetReading | undefined>;
+  /** The guard's gate: permits in use and the current limit (metrics, tests). */
+  readonly gate?: Gate;
+  readonly budget?: BudgetGuard;
   /** Reachable and migrated: what /health/ready reports. */
   check(): Promise<{ ok: true } | { ok: false; reason: string }>;
   close(): Promise<void>;
@@ -22,6 +33,14 @@ export interface Store {
 export interface OpenOptions {
   poolMax: number;
   applicationName?: string;
+  /** The connection-budget guard (Postgres): without it the pool is `poolMax` unguarded. */
+  guard?: {
+    replicaId: string;
+    roles: string;
+    pool: Config['pool'];
+    heartbeatMs: number;
+    log: Logger;
+  };
 }
 
 export async function openStore(database: Config['database'], options: OpenOptions): Promise<Store> {
@@ -29,12 +48,36 @@ export async function openStore(database: Config['database'], options: OpenOptio
     const handle = await openPglite(database.dataDir);
     return makeStore(handle.sql, () => migrate(handle.sql), () => handle.close());
   }
+  const g = options.guard;
+  // Our connections carry the replica id, so the guard can tell them from everyone else's.
+  const applicationName = g ? `weir:${g.replicaId}` : (options.applicationName ?? 'weir');
+  const gate = g ? new Gate(1) : undefined;
   const handle = openPostgres({
     url: database.url,
     max: options.poolMax,
     prepare: database.prepare,
-    applicationName: options.applicationName ?? 'weir',
+    applicationName,
+    ...(gate ? { gate } : {}),
   });
+  const guard =
+    g && gate
+      ? new BudgetGuard(
+          handle.sql,
+          gate,
+          {
+            replicaId: g.replicaId,
+            applicationName,
+            roles: g.roles,
+            poolMax: options.poolMax,
+            poolMin: g.pool.min,
+            ...(g.pool.budget ? { budget: g.pool.budget } : {}),
+            reserve: g.pool.reserve,
+            heartbeatMs: g.heartbeatMs,
+          },
+          g.log,
+          () => handle.shrink(),
+        )
+      : undefined;
   const runMigrations = async () => {
     const direct = openPostgres({ url: database.directUrl, max: 1, prepare: false, applicationName: 'weir-migrate' });
     try {
@@ -43,7 +86,16 @@ export async function openStore(database: Config['database'], options: OpenOptio
       await direct.close();
     }
   };
-  return makeStore(handle.sql, runMigrations, () => handle.close());
+  const store = makeStore(handle.sql, runMigrations, async () => {
+    await guard?.stop();
+    await handle.close();
+  });
+  return {
+    ...store,
+    ...(gate ? { gate } : {}),
+    ...(guard ? { budget: guard } : {}),
+    startBudget: async () => guard?.start(),
+  };
 }
 
 function makeStore(sql: Sql, runMigrations: () => Promise<MigrationReport>, close: () => Promise<void>): Store {
@@ -51,6 +103,7 @@ function makeStore(sql: Sql, runMigrations: () => Promise<MigrationReport>, clos
     driver: sql.driver,
     sql,
     migrate: runMigrations,
+    startBudget: async () => undefined,
     async check() {
       try {
         await sql`SELECT 1`;

@@ -2,6 +2,7 @@
  * The postgres.js (porsager) adapter of the `Sql` port, for a real Postgres server.
  */
 import postgres from 'postgres';
+import { Gate } from './gate.ts';
 import { makeSql, type Row, type Runner, type Sql } from './sql.ts';
 
 export interface PostgresOptions {
@@ -13,17 +14,24 @@ export interface PostgresOptions {
   idleTimeout?: number;
   applicationName?: string;
   onnotice?: (notice: unknown) => void;
+  /** When given, every statement or transaction takes a permit (the connection-budget guard). */
+  gate?: Gate;
 }
 
 export interface PostgresHandle {
   sql: Sql;
-  /** The underlying client, for drizzle and LISTEN. */
-  client: postgres.Sql;
+  /** The underlying client (replaced by `shrink`), for LISTEN and diagnostics. */
+  readonly client: postgres.Sql;
+  /**
+   * Closes idle connections above the gate's limit: a new client takes over, the old one ends once
+   * its in-flight statements finish (they still hold their permits, so the total stays bounded).
+   */
+  shrink(): Promise<void>;
   close(timeoutSeconds?: number): Promise<void>;
 }
 
 export function openPostgres(options: PostgresOptions): PostgresHandle {
-  const client = postgres(options.url, {
+  const connect = () => postgres(options.url, {
     max: options.max,
     prepare: options.prepare,
     idle_timeout: options.idleTimeout ?? 30,
@@ -33,6 +41,8 @@ export function openPostgres(options: PostgresOptions): PostgresHandle {
     // int8 as number: message ids and counts stay far below 2^53; both drivers then agree.
     types: { int8: { to: 20, from: [20], serialize: (v: unknown) => String(v), parse: (v: string) => Number(v) } },
   });
+  let client = connect();
+  const retired: Promise<unknown>[] = [];
   const runner = (c: postgres.Sql | postgres.TransactionSql): Runner => ({
     query: (text, params) => c.unsafe(text, params as postgres.ParameterOrJSON<never>[]) as unknown as Promise<Row[]>,
     exec: async (script) => {
@@ -45,9 +55,61 @@ export function openPostgres(options: PostgresOptions): PostgresHandle {
       return (c as postgres.Sql).begin((tx) => fn(runner(tx))) as never;
     },
   });
+  // The top-level runner always uses the current client, through the gate when there is one.
+  // `shrink` swaps in a new client and holds new statements back until the old client's last
+  // statement is done and it has closed all its connections (at most 5 s): the server never sees
+  // the old pool and the new one at once.
+  const inflight = new Map<postgres.Sql, number>();
+  let switching: Promise<void> | undefined;
+  const use = async <T>(fn: (r: Runner) => Promise<T>): Promise<T> => {
+    if (switching) await switching;
+    const c = client;
+    inflight.set(c, (inflight.get(c) ?? 0) + 1);
+    try {
+      return await fn(runner(c));
+    } finally {
+      const left = (inflight.get(c) ?? 1) - 1;
+      if (left === 0) {
+        inflight.delete(c);
+        drained.get(c)?.();
+      } else inflight.set(c, left);
+    }
+  };
+  const drained = new Map<postgres.Sql, () => void>();
+  const gate = options.gate;
+  const gated = <T>(fn: (r: Runner) => Promise<T>) => (gate ? gate.run(() => use(fn)) : use(fn));
+  const top: Runner = {
+    query: (text, params) => gated((r) => r.query(text, params)),
+    exec: (script) => gated((r) => r.exec(script)),
+    begin: (fn) => gated((r) => r.begin(fn)),
+  };
   return {
-    sql: makeSql('postgres', runner(client), (value) => client.json(value as postgres.JSONValue)),
-    client,
-    close: (timeout = 5) => client.end({ timeout }),
+    sql: makeSql('postgres', top, (value) => client.json(value as postgres.JSONValue)),
+    get client() {
+      return client;
+    },
+    async shrink() {
+      if (switching) await switching;
+      const old = client;
+      client = connect();
+      const idle = inflight.has(old)
+        ? new Promise<void>((resolve) => {
+            drained.set(old, resolve);
+            setTimeout(resolve, 5000);
+          })
+        : Promise.resolve();
+      switching = idle
+        .then(() => old.end({ timeout: 5 }))
+        .catch(() => {})
+        .finally(() => {
+          drained.delete(old);
+          switching = undefined;
+        });
+      retired.push(switching);
+      await switching;
+    },
+    close: async (timeout = 5) => {
+      await Promise.all([client.end({ timeout }), ...retired]);
+    },
   };
 }
