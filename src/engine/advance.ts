@@ -34,6 +34,7 @@ export function advance(
     throw new TypeError(`advance: a '${stimulus.kind}' stimulus needs the instance state`);
   }
   if (state && isStale(state, stimulus)) return { state, effects: [], history: [] };
+
   const env: Env = {
     wf: workflow,
     state: state ? structuredClone(state) : newState(stimulus, ctx),
@@ -45,9 +46,13 @@ export function advance(
     steps: 0,
     thread: undefined as unknown as Thread,
   };
-  deliver(env, stimulus);
-  run(env);
-  if (!isTerminal(env)) {
+  if (stimulus.kind === 'resume') resume(env);
+  else if (stimulus.kind === 'suspend' || (env.state.status === 'suspended' && stimulus.kind !== 'cancel')) hold(env, stimulus);
+  else {
+    deliver(env, stimulus);
+    run(env);
+  }
+  if (!isTerminal(env) && env.state.status !== 'suspended') {
     for (const id of Object.keys(env.state.timeouts)) {
       const t = env.state.timeouts[id];
       if (t.armed) continue;
@@ -70,7 +75,36 @@ export function isStale(state: InstanceState | undefined, stimulus: Stimulus): b
   const terminal = state.status === 'completed' || state.status === 'faulted' || state.status === 'cancelled';
   if (terminal) return true;
   if (stimulus.kind === 'cancel') return false;
+  if (stimulus.kind === 'suspend') return state.status === 'suspended';
+  if (stimulus.kind === 'resume') return state.status !== 'suspended';
   return !(stimulus.id in state.waits) && !(stimulus.id in state.timeouts);
+}
+
+/**
+ * Suspended: a `suspend` parks the instance; any stimulus but `cancel`/`resume` is kept in the
+ * state's inbox (nothing runs, no effects), and `resume` delivers the inbox in arrival order.
+ */
+function hold(env: Env, stimulus: Stimulus): void {
+  if (stimulus.kind === 'suspend') {
+    env.state.status = 'suspended';
+    env.history.push({ at: env.ctx.now, kind: 'workflowSuspended' });
+    return;
+  }
+  (env.state.inbox ??= []).push(stimulus);
+}
+
+function resume(env: Env): void {
+  const inbox = env.state.inbox ?? [];
+  delete env.state.inbox;
+  env.state.status = 'running';
+  env.history.push({ at: env.ctx.now, kind: 'workflowResumed' });
+  for (const s of inbox) {
+    if (isTerminal(env)) return;
+    if (isStale(env.state, s)) continue;
+    deliver(env, s);
+    run(env);
+  }
+  run(env);
 }
 
 function newState(stimulus: Stimulus, ctx: EngineContext): InstanceState {
@@ -100,6 +134,7 @@ function deliver(env: Env, stimulus: Stimulus): void {
     cancelWorkflow(env, stimulus.reason);
     return;
   }
+  if (stimulus.kind === 'suspend' || stimulus.kind === 'resume') return;
   const w = state.waits[stimulus.id];
   if (w) {
     delete state.waits[stimulus.id];

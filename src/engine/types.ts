@@ -6,7 +6,7 @@ import type { Workflow, WorkflowError } from '../dsl/model.ts';
 
 export type { Workflow, WorkflowError };
 
-export type InstanceStatus = 'running' | 'waiting' | 'completed' | 'faulted' | 'cancelled';
+export type InstanceStatus = 'running' | 'waiting' | 'suspended' | 'completed' | 'faulted' | 'cancelled';
 
 /** A CloudEvent as JSON (structured mode). */
 export type CloudEvent = {
@@ -118,6 +118,8 @@ export type InstanceState = {
   timeouts: Record<string, TimeoutEntry>;
   output?: unknown;
   error?: WorkflowError;
+  /** Stimuli that arrived while suspended, delivered in order on `resume`. */
+  inbox?: Stimulus[];
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -140,7 +142,9 @@ export type Stimulus =
   | { kind: 'timerFired'; id: string }
   | { kind: 'event'; id: string; events: CloudEvent[] }
   | { kind: 'childDone'; id: string; outcome: ChildOutcome }
-  | { kind: 'cancel'; reason?: string };
+  | { kind: 'cancel'; reason?: string }
+  | { kind: 'suspend' }
+  | { kind: 'resume' };
 
 // ---------------------------------------------------------------------------------------------
 // Effects
@@ -179,6 +183,8 @@ export type HistoryKind =
   | 'workflowCompleted'
   | 'workflowFaulted'
   | 'workflowCancelled'
+  | 'workflowSuspended'
+  | 'workflowResumed'
   | 'taskStarted'
   | 'taskCompleted'
   | 'taskSkipped'

@@ -176,3 +176,32 @@ describe('staleness, cancel, statelessness', () => {
     expect(r.history[0]).toMatchObject({ kind: 'workflowStarted', at: T0 });
   });
 });
+
+describe('suspend / resume', () => {
+  const w = wf([{ a: { wait: { seconds: 1 } } }, { b: { set: { done: true } } }]);
+
+  it('a suspended instance holds stimuli and runs nothing; resume delivers them in order', () => {
+    const r = start(w);
+    const [timer] = effectsOf(r.effects, 'timer');
+    const s = advance(w, r.state, { kind: 'suspend' }, { now: T0 + 10 });
+    expect(s.state.status).toBe('suspended');
+    expect(s.history.map((h) => h.kind)).toEqual(['workflowSuspended']);
+    expect(isStale(s.state, { kind: 'suspend' })).toBe(true);
+    const held = advance(w, s.state, { kind: 'timerFired', id: timer.id }, { now: T0 + 1000 });
+    expect(held.state.status).toBe('suspended');
+    expect(held.effects).toEqual([]);
+    expect(held.state.inbox).toHaveLength(1);
+    const resumed = advance(w, held.state, { kind: 'resume' }, { now: T0 + 5000 });
+    expect(resumed.state.output).toEqual({ done: true });
+    expect(resumed.history.map((h) => h.kind)).toContain('workflowResumed');
+    expect(isStale(resumed.state, { kind: 'resume' })).toBe(true);
+  });
+
+  it('cancel still works while suspended', () => {
+    const r = start(w);
+    const s = advance(w, r.state, { kind: 'suspend' }, { now: T0 });
+    const c = advance(w, s.state, { kind: 'cancel' }, { now: T0 });
+    expect(c.state.status).toBe('cancelled');
+    expect(c.effects.map((e) => e.kind)).toEqual(['cancelTimer']);
+  });
+});
