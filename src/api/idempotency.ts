@@ -29,8 +29,14 @@ export function idempotency(options: { sql: () => Sql; ttlSeconds: number }): Mi
     const p = c.get('principal' as never) as Principal | undefined;
     const url = new URL(c.req.url);
     const scope = `${p?.id ?? 'anonymous'} ${c.req.method} ${url.pathname}`;
-    const body = await c.req.text();
-    const digest = await sha256Hex(`${url.search}\n${c.req.header('content-type') ?? ''}\n${body}`);
+    // Bytes, not text: Hono derives later text()/json() from this cached body, and a binary
+    // CloudEvent's data must survive unchanged.
+    const body = new Uint8Array(await c.req.arrayBuffer());
+    const head = new TextEncoder().encode(`${url.search}\n${c.req.header('content-type') ?? ''}\n`);
+    const message = new Uint8Array(head.length + body.length);
+    message.set(head);
+    message.set(body, head.length);
+    const digest = await sha256Hex(message);
     const claim = await claimKey(sql, { scope, key, digest, ttlSeconds: options.ttlSeconds, lockSeconds: 120 });
     if (claim.kind === 'mismatch') {
       return problemResponse(

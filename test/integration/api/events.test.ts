@@ -74,6 +74,16 @@ describe('POST /v1/events', () => {
     expect(b.event.data_base64).toBe('AQI=');
   });
 
+  test('binary data survives an Idempotency-Key (the body is read as bytes once)', async () => {
+    const bytes = new Uint8Array([0xff, 0x00, 0xfe, 0x80]);
+    const headers = bearer(admin, { 'content-type': 'application/octet-stream', 'idempotency-key': 'ev-bin', 'ce-specversion': '1.0', 'ce-id': 'bin-3', 'ce-source': '/s', 'ce-type': 't' });
+    expect((await app.request('/v1/events', { method: 'POST', headers, body: bytes })).status).toBe(202);
+    const [b] = await db.current.sql<{ event: { data_base64: string } }>`SELECT event FROM weir.events WHERE id = 'bin-3'`;
+    expect(b.event.data_base64).toBe('/wD+gA==');
+    const replay = await app.request('/v1/events', { method: 'POST', headers, body: bytes });
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+  });
+
   test('failure paths: bad JSON 400, missing attributes 422, wrong specversion 422, no mode 415', async () => {
     expect((await send('{', 'application/cloudevents+json')).status).toBe(400);
     const missing = await send(JSON.stringify({ specversion: '1.0' }), 'application/cloudevents+json');
