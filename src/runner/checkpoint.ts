@@ -13,6 +13,7 @@ import { json, type Sql } from '../store/sql.ts';
 import { pgmq } from '../store/queries/pgmq.ts';
 import { startInstance, type InstanceStatus, type RunnerMessage, type StartRequest } from '../store/queries/instances.ts';
 import { deliverEvents } from './events.ts';
+import { notifyWork } from '../store/notify.ts';
 
 export type HttpEffect = Extract<Effect, { kind: 'http' }>;
 
@@ -109,6 +110,7 @@ export async function writeCheckpoint(tx: Sql, cp: Checkpoint): Promise<boolean>
     if (parent) {
       const outcome = { status: cp.status, ...(cp.output === undefined ? {} : { output: cp.output }), ...(cp.error ? { error: cp.error } : {}) };
       await pgmq.send(tx, parent.queue, { instance: row.parent_id, kind: 'child-done', target: row.parent_wait, outcome } satisfies RunnerMessage);
+      await notifyWork(tx, parent.queue);
     }
   }
   if (cp.consume) await pgmq.delete(tx, cp.consume.queue, cp.consume.msgId);

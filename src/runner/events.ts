@@ -8,6 +8,7 @@ import type { CloudEvent } from '../engine/types.ts';
 import { json, type Sql } from '../store/sql.ts';
 import { pgmq } from '../store/queries/pgmq.ts';
 import type { RunnerMessage } from '../store/queries/instances.ts';
+import { notifyWork } from '../store/notify.ts';
 
 export async function deliverEvents(tx: Sql, events: readonly CloudEvent[]): Promise<number> {
   if (events.length === 0) return 0;
@@ -26,6 +27,7 @@ export async function deliverEvents(tx: Sql, events: readonly CloudEvent[]): Pro
     const relevant = events.filter((e) => !s.types || s.types.includes(e.type));
     if (!relevant.length) continue;
     await pgmq.send(tx, s.queue, { instance: s.instance_id, kind: 'event', target: s.id, events: relevant } satisfies RunnerMessage);
+    await notifyWork(tx, s.queue);
     sent++;
   }
   return sent;

@@ -49,6 +49,9 @@ export class Runner {
   readonly #errorKinds = new Set<string>();
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
+  #signal: AbortSignal | undefined;
+  /** Messages read and not yet finished, by msg id: what a stop past its deadline releases. */
+  readonly #inflight = new Map<number, string>();
   readonly stats = { messages: 0, done: 0, stale: 0, conflicts: 0, dead: 0, errors: 0, timersFired: 0 };
 
   constructor(options: RunnerOptions) {
@@ -103,10 +106,16 @@ export class Runner {
       ...(this.#o.secrets ? { secrets: this.#o.secrets } : {}),
       ...(this.#o.runtime ? { runtime: this.#o.runtime } : {}),
     };
+    for (const m of batch) this.#inflight.set(m.msgId, queue);
     let next = 0;
     const worker = async () => {
       while (next < lanes.length) {
         const lane = lanes[next++];
+        if (this.#signal?.aborted) {
+          // Draining: hand messages not yet started straight back instead of running them.
+          await this.#release(lane.map((m) => m.msgId));
+          continue;
+        }
         for (const m of lane) {
           let outcome: ActivationOutcome | 'error';
           try {
@@ -114,6 +123,8 @@ export class Runner {
           } catch (error) {
             outcome = 'error';
             this.#logOnce(error as Error, { queue, msgId: m.msgId, instance: m.message?.instance });
+          } finally {
+            this.#inflight.delete(m.msgId);
           }
           if (outcome === 'conflict') {
             // Another activation moved the instance on: let this message come back and be judged
@@ -144,9 +155,35 @@ export class Runner {
     return total;
   }
 
+  /** Makes messages visible again at once (visibility timeout to now): another replica takes them. */
+  async #release(msgIds: number[]): Promise<void> {
+    for (const id of msgIds) {
+      const queue = this.#inflight.get(id);
+      this.#inflight.delete(id);
+      if (queue) await pgmq.setVt(this.#o.sql, queue, id, 0).catch(() => {});
+    }
+  }
+
+  /**
+   * Graceful stop: the loop stops reading (its signal aborted), activations in flight finish; what
+   * is still running at the deadline is released for other replicas — nothing waits for its
+   * visibility timeout. Resolves with how many messages were released.
+   */
+  async stop(deadlineMs: number): Promise<number> {
+    const finished = await Promise.race([
+      (this.#loop ?? Promise.resolve()).then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), deadlineMs)),
+    ]);
+    if (finished && this.#inflight.size === 0) return 0;
+    const ids = [...this.#inflight.keys()];
+    await this.#release(ids);
+    return ids.length;
+  }
+
   /** Background poll loop until `signal` aborts; waits for the sweep in flight before resolving stop(). */
   start(signal: AbortSignal): void {
     if (this.#loop) return;
+    this.#signal = signal;
     const { pollIntervalMs, pollIntervalMaxMs } = this.#o.runner;
     this.#loop = (async () => {
       let idleDelay = pollIntervalMs;
@@ -181,9 +218,6 @@ export class Runner {
     this.#wake?.();
   }
 
-  async stopped(): Promise<void> {
-    await this.#loop;
-  }
 
   #logOnce(error: Error, fields: Record<string, unknown>): void {
     const kind = `${(error as { code?: string }).code ?? error.name}:${error.message.slice(0, 80)}`;

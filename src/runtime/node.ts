@@ -65,6 +65,7 @@ export async function startNodeProcess(options: NodeProcessOptions): Promise<Run
     });
   }
   let runner: Runner | undefined;
+  let unlisten: (() => Promise<void>) | undefined;
   if (role !== 'api') {
     runner = new Runner({
       sql: store.sql,
@@ -75,6 +76,16 @@ export async function startNodeProcess(options: NodeProcessOptions): Promise<Run
     });
     // Loops stop reading when draining begins (lifecycle.signal aborts).
     runner.start(lifecycle.signal);
+    const served = new Set(config.runner.queues);
+    const r = runner;
+    unlisten = await store
+      .listen((queue) => {
+        if (served.has('*') || served.has(queue)) r.wake();
+      })
+      .catch((error: Error) => {
+        log.warn('LISTEN unavailable: polling only', { error });
+        return undefined;
+      });
   }
   lifecycle.to('running');
   log.info('weir started', {
@@ -95,7 +106,11 @@ export async function startNodeProcess(options: NodeProcessOptions): Promise<Run
       });
       // In-flight activations finish (their checkpoints commit) or, past the deadline, are left to
       // their visibility timeout; nothing is lost either way (the message stays until checkpointed).
-      await Promise.race([Promise.all([closeServer, runner?.stopped()]), deadline]);
+      const released = runner?.stop(Math.max(0, config.runner.shutdownTimeoutMs - 500)).then((n) => {
+        if (n) log.warn('released in-flight messages at the shutdown deadline', { released: n });
+      });
+      await Promise.race([Promise.all([closeServer, released]), deadline]);
+      await unlisten?.().catch(() => {});
       await store.close();
       lock?.release();
       lifecycle.to('stopped');

@@ -7,6 +7,7 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { BudgetGuard, type BudgetReading } from './budget.ts';
 import { Gate } from './gate.ts';
+import { listenPglite, listenPostgres, type Unlisten } from './notify.ts';
 import { migrate, migrationsCurrent, type MigrationReport } from './migrate.ts';
 import { openPglite } from './pglite.ts';
 import { openPostgres } from './postgres-js.ts';
@@ -25,6 +26,8 @@ export interface Store {
   /** The guard's gate: permits in use and the current limit (metrics, tests). */
   readonly gate?: Gate;
   readonly budget?: BudgetGuard;
+  /** LISTEN for wake-ups (DESIGN §6): calls `onWake(queue)` when work is enqueued anywhere. */
+  listen(onWake: (queue: string) => void): Promise<Unlisten>;
   /** Reachable and migrated: what /health/ready reports. */
   check(): Promise<{ ok: true } | { ok: false; reason: string }>;
   close(): Promise<void>;
@@ -46,7 +49,7 @@ export interface OpenOptions {
 export async function openStore(database: Config['database'], options: OpenOptions): Promise<Store> {
   if (database.kind === 'pglite') {
     const handle = await openPglite(database.dataDir);
-    return makeStore(handle.sql, () => migrate(handle.sql), () => handle.close());
+    return { ...makeStore(handle.sql, () => migrate(handle.sql), () => handle.close()), listen: (onWake) => listenPglite(handle.client, onWake) };
   }
   const g = options.guard;
   // Our connections carry the replica id, so the guard can tell them from everyone else's.
@@ -95,10 +98,11 @@ export async function openStore(database: Config['database'], options: OpenOptio
     ...(gate ? { gate } : {}),
     ...(guard ? { budget: guard } : {}),
     startBudget: async () => guard?.start(),
+    listen: (onWake) => listenPostgres(database.directUrl, `weir-listen:${g?.replicaId ?? 'anon'}`, onWake),
   };
 }
 
-function makeStore(sql: Sql, runMigrations: () => Promise<MigrationReport>, close: () => Promise<void>): Store {
+function makeStore(sql: Sql, runMigrations: () => Promise<MigrationReport>, close: () => Promise<void>): Omit<Store, 'listen'> {
   return {
     driver: sql.driver,
     sql,

@@ -6,6 +6,7 @@ import { WeirError } from '../../errors.ts';
 import { json, type Sql } from '../sql.ts';
 import { uuidv7 } from '../uuid.ts';
 import { pgmq } from './pgmq.ts';
+import { notifyWork } from '../notify.ts';
 
 export type InstanceStatus = 'pending' | 'running' | 'waiting' | 'suspended' | 'completed' | 'faulted' | 'cancelled';
 export const terminalStatuses: readonly InstanceStatus[] = ['completed', 'faulted', 'cancelled'];
@@ -91,6 +92,7 @@ export async function startInstance(sql: Sql, req: StartRequest): Promise<{ inst
     if (rows[0]) {
       const message: RunnerMessage = { instance: id, kind: 'start', target: id };
       await pgmq.send(tx, req.queue, message);
+      await notifyWork(tx, req.queue);
       return { instance: toInstance(rows[0]), created: true };
     }
     const [existing] = await tx<Raw & { same: boolean }>`
