@@ -15,6 +15,7 @@ import type { SpecExample } from './spec-examples.ts';
 import { CTK_HOSTS, pathMatches, rewriteHosts, startStub } from './stub-server.ts';
 import type { RecordedRequest, Stub } from './stub-server.ts';
 import { getPath, isSubset, jsonEqual, show } from './values.ts';
+import { specDocuments } from '../unit/dsl/corpus.ts';
 
 const examples = loadSpecExamples(new URL('../../../shared/spec/', import.meta.url));
 
@@ -46,6 +47,13 @@ afterAll(async () => {
 it('extracts the spec examples, and every one has an expectation', () => {
   expect(examples.length).toBeGreaterThan(40);
   expect(examples.filter((e) => expectations[e.id] === undefined).map((e) => `${e.id} (${e.file}:${e.line})`)).toEqual([]);
+});
+
+it('misses none of the whole documents the DSL corpus finds (test/unit/dsl/corpus.ts)', () => {
+  const mine = new Set(examples.map((e) => `${e.file}:${e.line}`));
+  const theirs = [...specDocuments('dsl-reference.md'), ...specDocuments('dsl.md')].map((d) => `${d.file.replace('spec/', '')}:${d.line}`);
+  expect(theirs.length).toBeGreaterThan(20);
+  expect(theirs.filter((k) => !mine.has(k))).toEqual([]);
 });
 
 it('has no expectation for an example that is gone', () => {
