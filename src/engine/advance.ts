@@ -5,7 +5,7 @@
  * must perform and the history rows to append. See ARCHITECTURE.md.
  */
 import { workflowError } from './errors.ts';
-import { defaultLimits, topOf, type Env } from './env.ts';
+import { defaultLimits, threadIds, topOf, type Env } from './env.ts';
 import type { FrameAction } from './frame-action.ts';
 import { cancelThread, cancelWorkflow, completeWorkflow, faultWorkflow, isTerminal, popFrame } from './lifecycle.ts';
 import { stepList } from './list-frame.ts';
@@ -185,7 +185,7 @@ function run(env: Env): void {
   const { state } = env;
   for (;;) {
     let progressed = false;
-    for (const id of Object.keys(state.threads)) {
+    for (const id of threadIds(state)) {
       const t = state.threads[id];
       if (!t || t.blocked) continue;
       progressed = true;

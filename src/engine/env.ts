@@ -195,6 +195,24 @@ function extendedTask(env: Env): TaskFrame | undefined {
   return undefined;
 }
 
+/**
+ * Thread ids in creation order: `main`, then fork branches `b<forkFid>.<index>` by fork frame id
+ * and branch index. Scheduling must not depend on object key order — Postgres `jsonb` reorders
+ * keys (shorter first), so a state read back from the database would otherwise run branches in a
+ * different order than the one that wrote it.
+ */
+export function threadIds(state: InstanceState): string[] {
+  const key = (id: string): [number, number] => {
+    const m = /^b(\d+)\.(\d+)$/.exec(id);
+    return m ? [Number(m[1]), Number(m[2])] : [-1, 0];
+  };
+  return Object.keys(state.threads).sort((a, b) => {
+    const [fa, ia] = key(a);
+    const [fb, ib] = key(b);
+    return fa - fb || ia - ib;
+  });
+}
+
 export function topOf(thread: Thread): Frame | undefined {
   return thread.stack[thread.stack.length - 1];
 }

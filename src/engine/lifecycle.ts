@@ -5,7 +5,7 @@
 import { evaluateTransform } from '../expr/expression.ts';
 import { validateSchema } from '../expr/schema.ts';
 import { toWorkflowError, workflowError, type WorkflowError } from './errors.ts';
-import { record, taskArgs, type Env } from './env.ts';
+import { record, taskArgs, threadIds, type Env } from './env.ts';
 import type { Frame, Thread } from './types.ts';
 
 /** Emits the cancel effect for a wait and forgets it. */
@@ -33,8 +33,8 @@ export function releaseFrame(env: Env, thread: Thread, frame: Frame): void {
   for (const id in waits) if (waits[id].fid === frame.fid && waits[id].thread === thread.id) cancelWait(env, id);
   for (const id in timeouts) if (timeouts[id].fid === frame.fid && timeouts[id].thread === thread.id) cancelTimeout(env, id);
   if (frame.k === 'task' && frame.s?.branches) {
-    for (const id in threads) {
-      const p = threads[id].parent;
+    for (const id of threadIds(env.state)) {
+      const p = threads[id]?.parent;
       if (p && p.thread === thread.id && p.fid === frame.fid) cancelThread(env, id);
     }
   }
@@ -66,7 +66,7 @@ export function cancelThread(env: Env, id: string): void {
 
 /** Releases every thread, wait and timeout (the instance is ending). */
 export function releaseAll(env: Env): void {
-  for (const id of Object.keys(env.state.threads)) {
+  for (const id of threadIds(env.state)) {
     const t = env.state.threads[id];
     while (t.stack.length) popFrame(env, t);
   }
@@ -115,7 +115,7 @@ export function faultWorkflow(env: Env, error: WorkflowError): void {
 
 export function cancelWorkflow(env: Env, reason?: string): void {
   if (isTerminal(env)) return;
-  for (const id of Object.keys(env.state.threads)) cancelThread(env, id);
+  for (const id of threadIds(env.state).reverse()) cancelThread(env, id);
   releaseAll(env);
   env.state.status = 'cancelled';
   env.history.push({ at: env.ctx.now, kind: 'workflowCancelled', data: reason === undefined ? undefined : { reason } });
