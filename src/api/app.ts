@@ -97,7 +97,15 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     const seconds = (performance.now() - started) / 1000;
     httpRequests.inc({ method: c.req.method, route, status: String(c.res.status) });
     httpDuration.observe(seconds, { route });
-    deps.log.info('request', { requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(seconds * 1000) });
+    const traceparent = c.req.header('traceparent');
+    deps.log.info('request', {
+      requestId,
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms: Math.round(seconds * 1000),
+      ...(traceparent ? { traceparent } : {}),
+    });
   });
   app.use(
     '/v1/*',

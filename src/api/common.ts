@@ -33,11 +33,21 @@ export function errors(...statuses: number[]) {
     415: 'unsupported media type',
     422: 'invalid request; `errors[]` holds a JSON pointer per problem',
     429: 'rate limited; see Retry-After',
+    503: 'not configured (the detail names the setting)',
   };
   return Object.fromEntries(statuses.map((s) => [s, { description: described[s] ?? 'error', content: problemContent }]));
 }
 
 export const authErrors = [401, 403, 429] as const;
+
+/** The Idempotency-Key request header, documented on every unsafe route. */
+export const IdempotencyHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .max(255)
+    .optional()
+    .openapi({ description: 'replays the stored response for a repeated request (same key and body); 422 for a different body; 409 while the first is running' }),
+});
 
 export const security = [{ bearer: [] as string[] }];
 

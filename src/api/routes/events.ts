@@ -4,7 +4,7 @@ import { WeirError } from '../../errors.ts';
 import { insertEvents } from '../../store/queries/events.ts';
 import { authorize } from '../auth.ts';
 import { fromBinary, validateEvents } from '../cloudevents.ts';
-import { authErrors, errors, mediaType, security } from '../common.ts';
+import { authErrors, errors, IdempotencyHeaders, mediaType, security } from '../common.ts';
 import type { ApiContext, AppEnv } from '../context.ts';
 import { problem, problemResponse } from '../problem.ts';
 
@@ -19,6 +19,7 @@ const publish = createRoute({
     'Events are deduplicated by source and id. Binary mode: the attributes travel as `ce-*` headers and the body is the data. Needs a `write` key for every namespace (`*`): events wake listeners in any namespace.',
   security,
   request: {
+    headers: IdempotencyHeaders,
     body: {
       required: true,
       content: {

@@ -12,10 +12,11 @@ import { startInstance } from '../../store/queries/instances.ts';
 import { getWorkflow } from '../../store/queries/workflows.ts';
 import { uuidv7 } from '../../store/uuid.ts';
 import { authorize, visibleNamespaces } from '../auth.ts';
-import { authErrors, errors, security } from '../common.ts';
+import { authErrors, errors, IdempotencyHeaders, security } from '../common.ts';
 import type { ApiContext, AppEnv } from '../context.ts';
 import type { SecretBox } from '../crypto.ts';
 import { problem, problemResponse } from '../problem.ts';
+import { takeToken } from '../queries/rate-limits.ts';
 import { newWebhookSecret, verifyWebhook } from '../webhooks.ts';
 import { instanceView } from './instances.ts';
 
@@ -53,7 +54,7 @@ const create = createRoute({
   tags: ['hooks'],
   summary: 'Create a webhook endpoint (returns its signing secret once)',
   security,
-  request: { body: { required: true, content: { 'application/json': { schema: NewHook } } } },
+  request: { headers: IdempotencyHeaders, body: { required: true, content: { 'application/json': { schema: NewHook } } } },
   responses: { 201: { description: 'created', content: { 'application/json': { schema: CreatedHook } } }, ...errors(409, 422, 503, ...authErrors) },
 });
 const list = createRoute({
@@ -95,7 +96,7 @@ const deliver = createRoute({
   },
   responses: {
     202: { description: 'accepted: the instance started or the event stored', content: { 'application/json': { schema: Delivered } } },
-    ...errors(401, 404, 409, 413, 422),
+    ...errors(401, 404, 409, 413, 422, 429),
   },
 });
 
@@ -149,6 +150,15 @@ export function registerHookRoutes(app: OpenAPIHono<AppEnv>, ctx: ApiContext): v
     const sql = ctx.sql();
     const hook = await getHookSecrets(sql, name);
     if (!hook) throw new WeirError('not_found', `no hook named "${name}"`);
+    // Deliveries carry no API key: each hook has its own bucket, checked before any signature work.
+    if (ctx.options.rateLimitPerSecond > 0) {
+      const r = await takeToken(sql, `hook:${name}`, ctx.options.rateLimitPerSecond, ctx.options.rateLimitBurst);
+      if (!r.allowed) {
+        return problemResponse(c, problem(429, 'rate_limited', `hook "${name}" is receiving more than ${ctx.options.rateLimitPerSecond} deliveries per second`), {
+          'Retry-After': String(r.retryAfterSeconds),
+        }) as never;
+      }
+    }
     const body = new Uint8Array(await c.req.arrayBuffer());
     const secrets = [await box(ctx).open(hook.secret), ...(hook.previousSecret ? [await box(ctx).open(hook.previousSecret)] : [])];
     const verdict = await verifyWebhook(hook.verifier, secrets, c.req.raw.headers, body, hook.nowSeconds, ctx.options.webhookToleranceSeconds);

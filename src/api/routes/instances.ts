@@ -17,7 +17,7 @@ import { getWorkflow } from '../../store/queries/workflows.ts';
 import type { Sql } from '../../store/sql.ts';
 import { authorize, visibleNamespaces } from '../auth.ts';
 import { listInstancePage } from '../queries/lists.ts';
-import { authErrors, CursorQuery, decodeCursor, encodeCursor, errors, iso, pageSize, readJson, security } from '../common.ts';
+import { authErrors, CursorQuery, IdempotencyHeaders, decodeCursor, encodeCursor, errors, iso, pageSize, readJson, security } from '../common.ts';
 import type { ApiContext, AppEnv } from '../context.ts';
 
 export const Instance = z
@@ -59,7 +59,7 @@ const start = createRoute({
       version: z.string().optional().openapi({ description: 'default: the highest semver registered' }),
       wait: z.coerce.number().min(0).optional().openapi({ description: 'seconds to wait for the end (bounded by the server)' }),
     }),
-    headers: z.object({ 'idempotency-key': z.string().max(255).optional() }),
+    headers: IdempotencyHeaders,
     body: { required: false, content: { 'application/json': { schema: { description: 'the instance input (any JSON value)' } } } },
   },
   responses: {

@@ -11,7 +11,7 @@ import { pgmq } from '../../store/queries/pgmq.ts';
 import { getWorkflow, insertWorkflow, listVersions } from '../../store/queries/workflows.ts';
 import { listWorkflowNames } from '../queries/lists.ts';
 import type { ApiContext, AppEnv } from '../context.ts';
-import { authErrors, CursorQuery, decodeCursor, encodeCursor, errors, iso, mediaType, pageSize, security } from '../common.ts';
+import { authErrors, CursorQuery, IdempotencyHeaders, decodeCursor, encodeCursor, errors, iso, mediaType, pageSize, security } from '../common.ts';
 import { authorize, visibleNamespaces } from '../auth.ts';
 import { sha256Hex } from '../crypto.ts';
 import { problem, problemResponse } from '../problem.ts';
@@ -54,6 +54,7 @@ const register = createRoute({
     'Namespace, name and version come from the document\'s `document:` section. The same document again is 200; a different document under an existing version is 409. Validation reports every problem at once, each with a JSON pointer into the document.',
   security,
   request: {
+    headers: IdempotencyHeaders,
     query: z.object({ queue: z.string().optional().openapi({ description: 'queue the instances run on; else `document.metadata.weir.queue`, else `weir_default`' }) }),
     body: {
       required: true,

@@ -125,6 +125,15 @@ describe('webhooks', () => {
     expect((await app.request('/v1/hooks/gh', { method: 'DELETE', headers: bearer(admin) })).status).toBe(404);
   });
 
+  test('deliveries have a rate limit per hook (429 with Retry-After), checked before the signature', async () => {
+    const limited = buildApp(db.current.sql, { api: { rateLimitPerSecond: 1, rateLimitBurst: 1 } });
+    const send = () => limited.request('/v1/hooks/orders', { method: 'POST', body: '{}' });
+    expect((await send()).status).toBe(401);
+    const res = await send();
+    expect(res.status).toBe(429);
+    expect(res.headers.get('retry-after')).toBe('1');
+  });
+
   test('without an encryption key, creating a hook is 503 naming the setting', async () => {
     const bare = buildApp(db.current.sql, { api: { encryptionKey: undefined } });
     const res = await bare.request('/v1/hooks', {
