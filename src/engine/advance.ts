@@ -52,6 +52,10 @@ export function advance(
     deliver(env, stimulus);
     run(env);
   }
+  if (!isTerminal(env) && env.state.status !== 'suspended' && !waitsForAnything(env.state)) {
+    // A safety net: an instance that waits for nothing would never be woken again.
+    faultWorkflow(env, workflowError('runtime', 'the instance stopped without waiting for anything (interpreter bug)', { instance: '/' }));
+  }
   if (!isTerminal(env) && env.state.status !== 'suspended') {
     for (const id of Object.keys(env.state.timeouts)) {
       const t = env.state.timeouts[id];
@@ -63,6 +67,12 @@ export function advance(
     env.state.status = 'waiting';
   }
   return { state: env.state, effects: env.effects, history: env.history };
+}
+
+function waitsForAnything(state: InstanceState): boolean {
+  for (const _ in state.waits) return true;
+  for (const _ in state.timeouts) return true;
+  return false;
 }
 
 /**
