@@ -154,6 +154,7 @@ function usedNames(source: string, variables: ExpressionVariables): string[] {
 
 const MAX_PROGRAMS = 5000;
 const programs = new Map<string, Map<string, Program>>();
+const failures = new Map<string, JqError>();
 
 /**
  * The program for `source` with these variable names. Compiled through `compileCached`; the
@@ -165,7 +166,18 @@ function programFor(source: string, names: string[]): Program {
   let byVars = programs.get(source);
   let program = byVars?.get(key);
   if (program) return program;
-  program = compileCached(source, { variables: names });
+  const failed = failures.get(source + '\u0000' + key);
+  if (failed) throw failed;
+  try {
+    program = compileCached(source, { variables: names });
+  } catch (e) {
+    // Remembered: in `loose` mode every literal string is tried as jq, and most are not jq.
+    if (e instanceof JqError) {
+      if (failures.size >= MAX_PROGRAMS) failures.clear();
+      failures.set(source + '\u0000' + key, e);
+    }
+    throw e;
+  }
   if (!byVars) {
     if (programs.size >= MAX_PROGRAMS) programs.clear();
     byVars = new Map();
