@@ -44,7 +44,8 @@ async function listen(rateLimitPerSecond: number): Promise<{ url: string; server
 }
 
 async function run(title: string, opts: autocannon.Options): Promise<string[]> {
-  const r = await autocannon({ connections, duration: seconds, ...opts });
+  // The load generator runs in a worker thread so it does not share the server's event loop.
+  const r = await autocannon({ connections, duration: seconds, workers: 1, ...opts });
   const non2xx = r.non2xx + r.errors + r.timeouts;
   return [title, Math.round(r.requests.average).toLocaleString('en-US'), String(r.latency.p50), String(r.latency.p99), String(non2xx)];
 }

@@ -9,13 +9,13 @@ import { WeirError } from '../../errors.ts';
 import { insertEvents } from '../../store/queries/events.ts';
 import { deleteHook, getHook, getHookSecrets, insertHook, listHooks, recordDelivery, rotateHookSecret, type HookRow } from '../../store/queries/hooks.ts';
 import { startInstance } from '../../store/queries/instances.ts';
-import { getWorkflow } from '../../store/queries/workflows.ts';
 import { uuidv7 } from '../../store/uuid.ts';
 import { authorize, visibleNamespaces } from '../auth.ts';
 import { authErrors, errors, IdempotencyHeaders, security } from '../common.ts';
 import type { ApiContext, AppEnv } from '../context.ts';
 import type { SecretBox } from '../crypto.ts';
 import { problem, problemResponse } from '../problem.ts';
+import { workflowRef } from '../queries/lists.ts';
 import { takeToken } from '../queries/rate-limits.ts';
 import { newWebhookSecret, verifyWebhook } from '../webhooks.ts';
 import { instanceView } from './instances.ts';
@@ -178,7 +178,7 @@ export function registerHookRoutes(app: OpenAPIHono<AppEnv>, ctx: ApiContext): v
       }
       const target = hook.target;
       if (target.kind === 'start') {
-        const wf = await getWorkflow(tx, hook.namespace, target.workflow.name, target.workflow.version);
+        const wf = await workflowRef(tx, hook.namespace, target.workflow.name, target.workflow.version);
         if (!wf) throw new WeirError('not_found', `hook "${name}" starts ${hook.namespace}/${target.workflow.name}, which is not registered`);
         const { instance } = await startInstance(tx, {
           namespace: hook.namespace,

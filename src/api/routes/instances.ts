@@ -13,10 +13,9 @@ import {
   type InstanceRow,
 } from '../../store/queries/instances.ts';
 import { instanceStatuses } from '../../store/schema.ts';
-import { getWorkflow } from '../../store/queries/workflows.ts';
 import type { Sql } from '../../store/sql.ts';
 import { authorize, visibleNamespaces } from '../auth.ts';
-import { listInstancePage } from '../queries/lists.ts';
+import { listInstancePage, workflowRef } from '../queries/lists.ts';
 import { authErrors, CursorQuery, IdempotencyHeaders, decodeCursor, encodeCursor, errors, iso, pageSize, readJson, security } from '../common.ts';
 import type { ApiContext, AppEnv } from '../context.ts';
 
@@ -161,9 +160,9 @@ export function registerInstanceRoutes(app: OpenAPIHono<AppEnv>, ctx: ApiContext
       });
     }
     const sql = ctx.sql();
-    const workflow = await getWorkflow(sql, namespace, name, version);
+    const workflow = await workflowRef(sql, namespace, name, version);
     if (!workflow) {
-      const any = version === undefined ? undefined : await getWorkflow(sql, namespace, name);
+      const any = version === undefined ? undefined : await workflowRef(sql, namespace, name);
       throw new WeirError(
         'not_found',
         any ? `workflow ${namespace}/${name} has no version ${version} (latest is ${any.version})` : `no workflow ${namespace}/${name} is registered`,
