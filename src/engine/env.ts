@@ -37,6 +37,7 @@ export type Env = {
   /** Lazily built `$workflow` / `$runtime` descriptors, shared by every evaluation of this advance. */
   wfArg?: unknown;
   runtimeArg?: unknown;
+  secretsArg?: Record<string, unknown>;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -137,6 +138,17 @@ function workflowArg(env: Env): unknown {
   return env.wfArg;
 }
 
+/**
+ * `$secrets`: only the secrets the workflow declares in `use.secrets` (dsl.md, Secret — a workflow
+ * sees the secrets it has access to; declaring them is how it asks for access).
+ */
+export function secretsArg(env: Env): Record<string, unknown> {
+  env.secretsArg ??= Object.fromEntries(
+    (env.wf.use?.secrets ?? []).filter((name) => env.ctx.secrets && Object.hasOwn(env.ctx.secrets, name)).map((name) => [name, env.ctx.secrets![name]]),
+  );
+  return env.secretsArg;
+}
+
 function runtimeArg(env: Env): unknown {
   env.runtimeArg ??= env.ctx.runtime ?? { name: 'weir', version: '0.1.0', metadata: {} };
   return env.runtimeArg;
@@ -166,7 +178,7 @@ export function taskArgs(env: Env, frame: TaskFrame | undefined, opts: ArgOption
     $context: env.state.context,
     $input: frame && opts.input !== false ? frame.input : null,
     $output: opts.hasOutput ? opts.output : null,
-    $secrets: env.ctx.secrets ?? {},
+    $secrets: secretsArg(env),
     $task: described
       ? {
           name: described.name,

@@ -7,7 +7,7 @@
 import type { Authentication, OAuth2AuthenticationProperties } from '../dsl/model.ts';
 import { evaluateValue } from '../expr/expression.ts';
 import { fault } from '../engine/errors.ts';
-import { taskArgs, type Env } from '../engine/env.ts';
+import { secretsArg, taskArgs, type Env } from '../engine/env.ts';
 import type { TaskFrame } from '../engine/types.ts';
 
 export type ResolvedAuth =
@@ -42,9 +42,9 @@ export function resolveAuth(env: Env, f: TaskFrame, auth: Authentication | undef
 /** `{ use: <secret> }` → the secret's properties; a missing secret is an authorization error (403). */
 function fromSecret(env: Env, props: Record<string, unknown>): Record<string, unknown> {
   if (!props || typeof props.use !== 'string' || Object.keys(props).length !== 1) return props ?? {};
-  const secret = env.ctx.secrets?.[props.use];
+  const secret = secretsArg(env)[props.use];
   if (secret === undefined || secret === null || typeof secret !== 'object') {
-    throw fault('authorization', `secret '${props.use}' does not exist or is not accessible`);
+    throw fault('authorization', `secret '${props.use}' does not exist or is not declared in use.secrets`);
   }
   return secret as Record<string, unknown>;
 }

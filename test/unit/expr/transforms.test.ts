@@ -43,6 +43,12 @@ describe('task data flow (dsl.md, Data Flow)', () => {
     expect(start(w, { inner: { q: 1 } }).state.output).toEqual({ ref: 'named@/do/0/named', raw: { inner: { q: 1 } }, id: 'i-1' });
   });
 
+  it('$secrets holds only the secrets declared in use.secrets', () => {
+    const w = wf([{ t: { set: { s: '${ $secrets }' } } }], { use: { secrets: ['apiKey', 'missing'] } });
+    expect(start(w, {}, { secrets: { apiKey: { token: 'k' }, other: 'hidden' } }).state.output).toEqual({ s: { apiKey: { token: 'k' } } });
+    expect(start(wf([{ t: { set: { s: '${ $secrets }' } } }]), {}, { secrets: { other: 'hidden' } }).state.output).toEqual({ s: {} });
+  });
+
   it('input.schema validates the raw task input (validation error, 400)', () => {
     const w = wf([{ t: { input: { schema: schema({ type: 'object', required: ['id'] }) }, set: { ok: true } } }]);
     expect(start(w, { id: 1 }).state.status).toBe('completed');
