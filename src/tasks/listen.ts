@@ -88,7 +88,7 @@ export const listenKind: TaskKindHandler = {
       return wait;
     }
     env.effects.push({ kind: 'unlisten', id: s.sub });
-    if (t.foreach?.do || t.foreach?.output) {
+    if (t.foreach?.do || t.foreach?.output || t.foreach?.export) {
       s.phase = 'foreach';
       s.i = -1;
       s.outputs = [];
@@ -136,11 +136,12 @@ function finishItem(f: TaskFrame, env: Env, t: ListenTask, value: unknown): void
   const s = f.s as ListenState;
   const it = t.foreach!;
   let out = value;
-  if (it.output?.as !== undefined) {
-    const args = taskArgs(env, f);
-    args['$' + (it.item ?? 'item')] = s.events[s.i ?? 0];
-    args['$' + (it.at ?? 'index')] = s.i ?? 0;
-    out = evaluateTransform(it.output.as, value, args, env.mode, { now: env.ctx.now });
+  const args = taskArgs(env, f);
+  args['$' + (it.item ?? 'item')] = s.events[s.i ?? 0];
+  args['$' + (it.at ?? 'index')] = s.i ?? 0;
+  if (it.output?.as !== undefined) out = evaluateTransform(it.output.as, value, args, env.mode, { now: env.ctx.now });
+  if (it.export?.as !== undefined) {
+    env.state.context = evaluateTransform(it.export.as, out, { ...args, $output: out }, env.mode, { now: env.ctx.now });
   }
   s.outputs!.push(out);
 }

@@ -77,12 +77,22 @@ describe('listen', () => {
     expect(r.state.output).toEqual([{ order: 'o-1' }, { order: 'o-1' }]);
   });
 
-  it('foreach maps the consumed events through do and output.as', () => {
-    const w = wf([{ l: { listen: { to: { any: [{ with: { type: 'n' } }], until: '. | length >= 2' } }, foreach: { item: 'e', do: [{ dbl: { set: { v: '${ $e * 2 }' } } }], output: { as: '.v' } } } }]);
+  it('foreach maps the consumed events through do, output.as and export.as', () => {
+    const w = wf(
+      [
+        {
+          l: {
+            listen: { to: { any: [{ with: { type: 'n' } }], until: '. | length >= 2' } },
+            foreach: { item: 'e', do: [{ dbl: { set: { v: '${ $e * 2 }' } } }], output: { as: '.v' }, export: { as: '$context + { sum: (($context.sum // 0) + .) }' } },
+          },
+        },
+      ],
+      { output: { as: '{ out: ., ctx: $context.sum }' } },
+    );
     let r = start(w);
     const [sub] = effectsOf(r.effects, 'listen');
     r = advance(w, r.state, { kind: 'event', id: sub.id, events: [ev('n', 1), ev('n', 5)] }, { now: T0 });
-    expect(r.state.output).toEqual([2, 10]);
+    expect(r.state.output).toEqual({ out: [2, 10], ctx: 12 });
   });
 
   it('through the local runner: an emitting branch feeds a listening branch', async () => {
