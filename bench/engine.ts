@@ -61,6 +61,18 @@ const engine = timeIt(() => {
   return r.history.length > 0 ? stepsPerRun : 0;
 });
 
+// A durable activation: resume a waiting instance (state cloned, timer delivered, next wait armed).
+const waiting = {
+  document: workflow.document,
+  do: [{ prep: { set: { items: '${ [range(0; 20)] }', n: 0 } } }, { loop: { for: { in: '.items' }, do: [{ pause: { wait: 'PT1S' } }, { inc: { set: { items: '${ .items }', n: '${ .n + 1 }' } } }] } }],
+} as unknown as Workflow;
+const first = advance(waiting, undefined, { kind: 'start', input: {} }, { now: 0, instanceId: 'r' });
+const firstTimer = first.effects.find((e) => e.kind === 'timer') as { id: string };
+const resumeCost = timeIt(() => {
+  const r = advance(waiting, first.state, { kind: 'timerFired', id: firstTimer.id }, { now: 1000 });
+  return r.effects.length > 0 ? 1 : 0;
+});
+
 const vars = { $input: { a: 1 }, $context: {} };
 const source = '{ sum: (.xs | add), n: (.xs | length), tag: ("v" + (.v | tostring)) }';
 const data = { xs: [1, 2, 3, 4, 5], v: 7 };
@@ -78,4 +90,5 @@ console.log(
     `(${stepsPerRun} tasks per run of a set/switch/for workflow with jq transforms, one advance each; ` +
     `${Math.round((engine.total / engine.ms) * 1000).toLocaleString('en')} runs/s, ${((engine.ms / engine.total) * 1000).toFixed(0)} µs/run)`,
 );
+console.log(`durable activation (resume a waiting instance on timerFired, run 2 tasks, park on the next timer): ${(1e6 / resumeCost.perSecond).toFixed(1)} µs`);
 console.log(`jq evaluation: cached ${(1e6 / cached.perSecond).toFixed(2)} µs, uncached (compile + run) ${(1e6 / uncached.perSecond).toFixed(2)} µs`);
