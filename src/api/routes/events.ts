@@ -1,12 +1,12 @@
 /** `POST /v1/events`: CloudEvents in structured, batch or binary mode, stored through `insertEvents`. */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { WeirError } from '../../errors.ts';
-import { insertEvents } from '../../store/queries/events.ts';
 import { authorize } from '../auth.ts';
 import { fromBinary, validateEvents } from '../cloudevents.ts';
 import { authErrors, errors, IdempotencyHeaders, mediaType, security } from '../common.ts';
 import type { ApiContext, AppEnv } from '../context.ts';
 import { problem, problemResponse } from '../problem.ts';
+import { publishEvents } from '../publish.ts';
 
 const Accepted = z.object({ accepted: z.number().int(), duplicates: z.number().int() }).openapi('EventsAccepted');
 
@@ -65,7 +65,7 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>, ctx: ApiContext): 
     }
     const parsed = validateEvents(values, batch);
     if (!parsed.ok) throw new WeirError('validation_failed', 'the event is not a valid CloudEvent 1.0', { errors: parsed.errors });
-    const { inserted } = await insertEvents(ctx.sql(), parsed.events);
+    const { inserted } = await publishEvents(ctx.sql(), parsed.events);
     return c.json({ accepted: inserted, duplicates: parsed.events.length - inserted }, 202);
   });
 }

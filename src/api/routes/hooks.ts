@@ -6,7 +6,6 @@
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { WeirError } from '../../errors.ts';
-import { insertEvents } from '../../store/queries/events.ts';
 import { deleteHook, getHook, getHookSecrets, insertHook, listHooks, recordDelivery, rotateHookSecret, type HookRow } from '../../store/queries/hooks.ts';
 import { startInstance } from '../../store/queries/instances.ts';
 import { uuidv7 } from '../../store/uuid.ts';
@@ -15,6 +14,7 @@ import { authErrors, errors, IdempotencyHeaders, security } from '../common.ts';
 import type { ApiContext, AppEnv } from '../context.ts';
 import type { SecretBox } from '../crypto.ts';
 import { problem, problemResponse } from '../problem.ts';
+import { publishEvents } from '../publish.ts';
 import { workflowRef } from '../queries/lists.ts';
 import { takeToken } from '../queries/rate-limits.ts';
 import { newWebhookSecret, verifyWebhook } from '../webhooks.ts';
@@ -190,7 +190,7 @@ export function registerHookRoutes(app: OpenAPIHono<AppEnv>, ctx: ApiContext): v
         return { instance: instanceView(instance) };
       }
       const id = verdict.deliveryId ?? uuidv7();
-      await insertEvents(tx, [
+      await publishEvents(tx, [
         {
           specversion: '1.0',
           id,

@@ -20,16 +20,20 @@ export interface CloudEventRecord {
   [extension: string]: unknown;
 }
 
-/** Stores the events; returns how many were new (a repeated source+id is ignored). */
-export async function insertEvents(sql: Sql, events: readonly CloudEventRecord[]): Promise<{ inserted: number }> {
-  if (events.length === 0) return { inserted: 0 };
+/**
+ * Stores the events; returns those that were new (a repeated source+id is ignored, so a retried
+ * publish wakes no listener twice). Pass a transaction to make the insert part of it.
+ */
+export async function insertEvents<E extends CloudEventRecord>(sql: Sql, events: readonly E[]): Promise<{ inserted: E[] }> {
+  if (events.length === 0) return { inserted: [] };
   return sql.begin(async (tx) => {
-    const rows = await tx<{ id: string }>`
+    const rows = await tx<{ source: string; id: string }>`
       INSERT INTO weir.events (id, source, type, subject, time, data, event)
       SELECT e->>'id', e->>'source', e->>'type', e->>'subject', (e->>'time')::timestamptz, e->'data', e
       FROM jsonb_array_elements(${json(events)}::jsonb) AS e
       ON CONFLICT (source, id) DO NOTHING
-      RETURNING id`;
-    return { inserted: rows.length };
+      RETURNING source, id`;
+    const fresh = new Set(rows.map((r) => JSON.stringify([r.source, r.id])));
+    return { inserted: events.filter((e) => fresh.delete(JSON.stringify([e.source, e.id]))) };
   });
 }

@@ -101,3 +101,39 @@ describe('POST /v1/events', () => {
     expect((await send(JSON.stringify(event({ id: 'n' })), 'application/cloudevents+json', {}, scoped)).status).toBe(403);
   });
 });
+
+describe('events wake listeners', () => {
+  test('a published event completes an instance waiting in `listen` (runner drained beside the API); a duplicate wakes nothing', async () => {
+    const { Runner } = await import('../../../src/runner/index.ts');
+    const { loadConfig } = await import('../../../src/config.ts');
+    const { createLogger } = await import('../../../src/log.ts');
+    const doc = `document:
+  dsl: 1.0.0
+  namespace: examples
+  name: wait-order
+  version: 1.0.0
+do:
+  - waitForOrder:
+      listen:
+        to:
+          one:
+            with:
+              type: ordershipped
+`;
+    expect((await app.request('/v1/workflows', { method: 'POST', headers: bearer(admin, { 'content-type': 'application/yaml' }), body: doc })).status).toBe(201);
+    const { id } = await (await app.request('/v1/workflows/examples/wait-order/instances', { method: 'POST', headers: bearer(admin), body: '{}' })).json();
+    const runner = new Runner({ sql: db.current.sql, log: createLogger('silent'), runner: loadConfig({}).runner });
+    await runner.drain({ maxMillis: 5000 });
+    const status = async () => (await (await app.request(`/v1/instances/${id}`, { headers: bearer(admin) })).json()).status;
+    expect(await status()).toBe('waiting');
+    // A dot-free type: the runner's deliverEvents misses subscriptions whose literal types it
+    // could not extract (types stored as JSON null, e.g. for 'com.example.x'); reported to the lead.
+    const shipped = JSON.stringify(event({ id: 'ship-1', type: 'ordershipped', data: { order: 7 } }));
+    expect(await (await send(shipped, 'application/cloudevents+json')).json()).toEqual({ accepted: 1, duplicates: 0 });
+    await runner.drain({ maxMillis: 5000 });
+    expect(await status()).toBe('completed');
+    expect(await (await send(shipped, 'application/cloudevents+json')).json()).toEqual({ accepted: 0, duplicates: 1 });
+    const [{ n }] = await db.current.sql<{ n: number }>`SELECT count(*)::int AS n FROM pgmq.q_weir_default WHERE message->>'kind' = 'event'`;
+    expect(n).toBe(0);
+  });
+});
