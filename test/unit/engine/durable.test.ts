@@ -50,6 +50,21 @@ describe('timeouts', () => {
     expect(effects).toContainEqual({ kind: 'cancelTimer', id: timeout.id });
   });
 
+  it('a task timeout inside a fork branch is caught by an enclosing try', () => {
+    const w = wf([
+      {
+        guard: {
+          try: [{ f: { fork: { branches: [{ slow: { wait: { minutes: 5 }, timeout: { after: { seconds: 1 } } } }, { quick: { set: { q: 1 } } }] } } }],
+          catch: { errors: { with: { type: errorTypes.timeout } }, as: 'e', do: [{ h: { set: { caught: '${ $e.instance }' } } }] },
+        },
+      },
+    ]);
+    const { state, effects } = drive(w, {}, (e) => (e.kind === 'timer' && e.purpose === 'timeout' ? { kind: 'timerFired', id: e.id } : undefined));
+    expect(state.output).toEqual({ caught: '/do/0/guard/try/0/f/fork/branches/0/slow' });
+    const wait = effectsOf(effects, 'timer').find((t) => t.purpose === 'wait')!;
+    expect(effects).toContainEqual({ kind: 'cancelTimer', id: wait.id });
+  });
+
   it('the workflow timeout faults the instance', () => {
     const w = wf([{ w: { wait: { hours: 1 } } }], { timeout: { after: { minutes: 1 } } });
     const { state } = drive(w, {}, (e) => (e.kind === 'timer' && e.purpose === 'timeout' ? { kind: 'timerFired', id: e.id } : undefined));
