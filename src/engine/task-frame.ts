@@ -42,9 +42,9 @@ export function stepTask(f: TaskFrame, env: Env, sig: Signal | undefined): Frame
         record(env, 'taskSkipped', f);
         return { kind: 'return', value: f.raw };
       }
-      const apply = applicableExtensions(env, f, kind, args);
-      if (apply.length) {
-        f.x = { apply, i: -1 };
+      const extensions = applicableExtensions(env, f, kind, args);
+      if (extensions.length) {
+        f.x = { apply: extensions, i: -1 };
         f.phase = 'before';
       }
     }
