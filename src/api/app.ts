@@ -72,7 +72,13 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result, c) => {
       if (!result.success) {
-        const errors = result.error.issues.map((i) => ({ pointer: `/${i.path.map(String).join('/')}`, message: i.message }));
+        // A JSON body's fields are pointed at from its root; other inputs under their location.
+        const target = (result as { target?: string }).target;
+        const base = !target || target === 'json' ? '' : `/${target === 'header' ? 'headers' : target}`;
+        const errors = result.error.issues.map((i) => ({
+          pointer: `${base}/${i.path.map((p) => String(p).replaceAll('~', '~0').replaceAll('/', '~1')).join('/')}`,
+          message: i.message,
+        }));
         return problemResponse(c, problem(422, 'validation_failed', 'the request is invalid', errors));
       }
     },

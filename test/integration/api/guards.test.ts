@@ -182,3 +182,18 @@ describe('limits and errors', () => {
     expect(lines.map((l) => JSON.parse(l))).toContainEqual(expect.objectContaining({ msg: 'request', requestId: 'req-42', status: 200, path: '/v1/instances' }));
   });
 });
+
+describe('request validation', () => {
+  test('zod failures are 422 with pointers under their location (query, body root)', async () => {
+    const q = await app.request('/v1/instances?limit=0', { headers: bearer(admin) });
+    expect(q.status).toBe(422);
+    expect((await q.json()).errors[0].pointer).toBe('/query/limit');
+    const body = await app.request('/v1/hooks', {
+      method: 'POST',
+      headers: bearer(admin, { 'content-type': 'application/json' }),
+      body: JSON.stringify({ name: 'ok', namespace: 'examples', target: { kind: 'event' } }),
+    });
+    expect(body.status).toBe(422);
+    expect((await body.json()).errors[0].pointer).toBe('/target/type');
+  });
+});
