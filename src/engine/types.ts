@@ -168,7 +168,12 @@ export type Effect =
   | { kind: 'cancelTimer'; id: string }
   /** An HTTP request whose result is no longer wanted (a losing fork branch, a timed-out task): abort it if still in flight. */
   | { kind: 'cancelHttp'; id: string }
-  | (EffectBase & { kind: 'listen'; strategy: 'one' | 'all' | 'any'; filters: unknown[]; until?: unknown })
+  /**
+   * Open a subscription. `filters` are the document's event filters (attributes may hold regular or
+   * runtime expressions — the engine re-checks every delivered event); `correlation` holds the
+   * correlation values already known (from `expect`), which a runner may use to route events.
+   */
+  | (EffectBase & { kind: 'listen'; strategy: 'one' | 'all' | 'any'; filters: unknown[]; until?: unknown; correlation: Record<string, unknown> })
   | { kind: 'unlisten'; id: string }
   | (EffectBase & { kind: 'startChild'; workflow: { namespace: string; name: string; version: string }; input: unknown; await: boolean })
   | { kind: 'cancelChild'; id: string }

@@ -51,6 +51,7 @@ export const listenKind: TaskKindHandler = {
       task: f.ptr,
       strategy: st.mode,
       filters: st.filters,
+      correlation: { ...expects },
       ...(st.until === undefined ? {} : { until: st.until }),
     });
     return wait;
