@@ -55,6 +55,7 @@ export const configSchema = z.object({
   WEIR_DB_PREPARE: bool(true),
   WEIR_MAX_DELIVERIES: int(1, 1_000, 5),
   WEIR_HEARTBEAT_INTERVAL: int(100, 600_000, 5_000),
+  WEIR_CHECKPOINT_GROUP: int(1, 1_000, 64),
   WEIR_SHUTDOWN_TIMEOUT: int(0, 3_600_000, 25_000),
   WEIR_HTTP_ALLOW_PRIVATE: bool(false),
   WEIR_HTTP_ALLOW_HOSTS: list.default([]),
@@ -80,6 +81,7 @@ export interface Config {
     readonly queues: readonly string[];
     readonly maxDeliveries: number;
     readonly shutdownTimeoutMs: number;
+    readonly checkpointGroup: number;
   };
   readonly pool: { readonly max: number; readonly min: number; readonly budget?: number; readonly reserve: number; readonly heartbeatMs: number };
   readonly effects: { readonly allowPrivate: boolean; readonly allowHosts: readonly string[]; readonly httpTimeoutMs: number };
@@ -124,6 +126,7 @@ export function loadConfig(env: Env): Config {
       queues: c.WEIR_QUEUES,
       maxDeliveries: c.WEIR_MAX_DELIVERIES,
       shutdownTimeoutMs: c.WEIR_SHUTDOWN_TIMEOUT,
+      checkpointGroup: c.WEIR_CHECKPOINT_GROUP,
     },
     pool: {
       max: c.WEIR_DB_POOL_MAX,

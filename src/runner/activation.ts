@@ -14,7 +14,7 @@ import type { Message } from '../store/queries/pgmq.ts';
 import { pgmq } from '../store/queries/pgmq.ts';
 import type { InstanceStatus, RunnerMessage, StartRequest } from '../store/queries/instances.ts';
 import { getWorkflow } from '../store/queries/workflows.ts';
-import type { Sql } from '../store/sql.ts';
+import { json, type Sql } from '../store/sql.ts';
 import { writeCheckpoint, type Checkpoint, type CheckpointWriter, type HttpEffect } from './checkpoint.ts';
 import type { DefinitionCache } from './definitions.ts';
 import { literalTypes } from './events.ts';
@@ -32,7 +32,7 @@ export interface ActivationDeps {
 
 export type ActivationOutcome = 'done' | 'stale' | 'conflict' | 'dead';
 
-type Row = {
+export type Row = {
   id: string;
   namespace: string;
   workflow_name: string;
@@ -48,9 +48,24 @@ type Row = {
 
 const DEAD_QUEUE = 'weir_dead';
 
-export async function activate(deps: ActivationDeps, queue: string, msg: Message<RunnerMessage>): Promise<ActivationOutcome> {
+/** Loads the rows a batch of messages wakes, in one statement (the runner prefetches per batch). */
+export async function loadInstances(sql: Sql, ids: readonly string[]): Promise<Map<string, Row>> {
+  const valid = ids.filter((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id));
+  if (!valid.length) return new Map();
+  const rows = await sql<Row>`
+    SELECT id, namespace, workflow_name, workflow_version, status, input, state, version, pending, queue, weir.now() AS now
+    FROM weir.instances WHERE id IN (SELECT (jsonb_array_elements_text(${json(valid)}::jsonb))::uuid)`;
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+export async function activate(deps: ActivationDeps, queue: string, msg: Message<RunnerMessage>, prefetched?: Row | null): Promise<ActivationOutcome> {
   const body = msg.message;
-  const [row] = await deps.sql<Row>`
+  const [row] =
+    prefetched !== undefined
+      ? prefetched
+        ? [prefetched]
+        : []
+      : await deps.sql<Row>`
     SELECT id, namespace, workflow_name, workflow_version, status, input, state, version, pending, queue, weir.now() AS now
     FROM weir.instances WHERE id = ${body?.instance ?? '00000000-0000-0000-0000-000000000000'}::uuid`;
   if (!row || row.status === 'completed' || row.status === 'faulted' || row.status === 'cancelled') {

@@ -117,6 +117,81 @@ export async function writeCheckpoint(tx: Sql, cp: Checkpoint): Promise<boolean>
   return true;
 }
 
+/** Only state, history and the consumed message: many of these are written with a few statements. */
+function isSimple(cp: Checkpoint): boolean {
+  return (
+    cp.timers.length === 0 &&
+    cp.cancelTimers.length === 0 &&
+    cp.subscriptions.length === 0 &&
+    cp.unsubscribe.length === 0 &&
+    cp.emits.length === 0 &&
+    cp.children.length === 0 &&
+    cp.cancelChildren.length === 0
+  );
+}
+
+/**
+ * Writes simple checkpoints in bulk: one UPDATE (compare-and-set on each version), one history
+ * INSERT, one message DELETE per queue. Returns which checkpoints applied (by index).
+ */
+export async function writeSimpleCheckpoints(tx: Sql, cps: readonly Checkpoint[]): Promise<boolean[]> {
+  const rows = cps.map((cp, i) => ({
+    i,
+    id: cp.instanceId,
+    expected: cp.expectedVersion,
+    state: cp.state,
+    status: cp.status,
+    output: cp.output === undefined ? null : cp.output,
+    error: cp.error ?? null,
+    pending: cp.pending && cp.pending.length ? cp.pending : null,
+    terminal: cp.status === 'completed' || cp.status === 'faulted' || cp.status === 'cancelled',
+  }));
+  const updated = await tx<{ i: number; id: string; parent_id: string | null; parent_wait: string | null }>`
+    UPDATE weir.instances t SET
+      state = x.state, status = x.status, output = x.output, error = x.error, pending = x.pending,
+      version = t.version + 1, updated_at = weir.now(), started_at = coalesce(t.started_at, weir.now()),
+      ended_at = CASE WHEN x.terminal THEN weir.now() ELSE NULL END
+    FROM jsonb_to_recordset(${json(rows)}::jsonb)
+      AS x(i int, id uuid, expected int, state jsonb, status text, output jsonb, error jsonb, pending jsonb, terminal boolean)
+    WHERE t.id = x.id AND t.version = x.expected
+    RETURNING x.i, t.id, t.parent_id, t.parent_wait`;
+  const ok = cps.map(() => false);
+  for (const u of updated) ok[u.i] = true;
+  const applied = cps.filter((_, i) => ok[i]);
+  const history = applied.flatMap((cp) => cp.history.map((e) => ({ instance: cp.instanceId, e })));
+  if (history.length) {
+    await tx`
+      INSERT INTO weir.history (instance_id, seq, at, kind, task_ref, data)
+      SELECT h.instance, coalesce(m.mx, 0) + row_number() OVER (PARTITION BY h.instance ORDER BY h.idx),
+             to_timestamp((h.e->>'at')::double precision / 1000), h.e->>'kind', h.e->>'ref',
+             CASE WHEN h.e ? 'task' OR h.e ? 'data' OR h.e ? 'branch'
+                  THEN jsonb_strip_nulls(jsonb_build_object('task', h.e->'task', 'branch', h.e->'branch', 'data', h.e->'data'))
+                  ELSE NULL END
+      FROM (SELECT (r->>'instance')::uuid AS instance, r->'e' AS e, idx
+            FROM jsonb_array_elements(${json(history)}::jsonb) WITH ORDINALITY AS t(r, idx)) h
+      LEFT JOIN LATERAL (SELECT max(seq) AS mx FROM weir.history WHERE instance_id = h.instance) m ON true`;
+  }
+  const ended = applied.filter((cp) => cp.status === 'completed' || cp.status === 'faulted' || cp.status === 'cancelled').map((cp) => cp.instanceId);
+  if (ended.length) {
+    const ids = json(ended);
+    await tx`DELETE FROM weir.timers WHERE instance_id IN (SELECT (jsonb_array_elements_text(${ids}::jsonb))::uuid)`;
+    await tx`DELETE FROM weir.subscriptions WHERE instance_id IN (SELECT (jsonb_array_elements_text(${ids}::jsonb))::uuid)`;
+  }
+  const byQueue = new Map<string, number[]>();
+  for (const cp of applied) if (cp.consume) byQueue.set(cp.consume.queue, [...(byQueue.get(cp.consume.queue) ?? []), cp.consume.msgId]);
+  for (const [queue, ids] of byQueue) await pgmq.deleteBatch(tx, queue, ids);
+  for (const u of updated) {
+    const cp = cps[u.i];
+    if (!cp.ended || !u.parent_id || !u.parent_wait) continue;
+    const [parent] = await tx<{ queue: string }>`SELECT queue FROM weir.instances WHERE id = ${u.parent_id}::uuid`;
+    if (!parent) continue;
+    const outcome = { status: cp.status, ...(cp.output === undefined ? {} : { output: cp.output }), ...(cp.error ? { error: cp.error } : {}) };
+    await pgmq.send(tx, parent.queue, { instance: u.parent_id, kind: 'child-done', target: u.parent_wait, outcome } satisfies RunnerMessage);
+    await notifyWork(tx, parent.queue);
+  }
+  return ok;
+}
+
 interface Queued {
   cp: Checkpoint;
   resolve(r: CheckpointResult): void;
@@ -163,8 +238,13 @@ export class CheckpointWriter {
   async #commit(group: Queued[]): Promise<void> {
     try {
       const results = await this.#sql.begin(async (tx) => {
-        const out: boolean[] = [];
-        for (const q of group) out.push(await writeCheckpoint(tx, q.cp));
+        const out: boolean[] = new Array(group.length).fill(false);
+        const simple = group.map((q, i) => ({ q, i })).filter(({ q }) => isSimple(q.cp));
+        if (simple.length) {
+          const ok = await writeSimpleCheckpoints(tx, simple.map(({ q }) => q.cp));
+          simple.forEach(({ i }, k) => (out[i] = ok[k]));
+        }
+        for (let i = 0; i < group.length; i++) if (!isSimple(group[i].cp)) out[i] = await writeCheckpoint(tx, group[i].cp);
         const [{ now }] = await tx<{ now: Date }>`SELECT weir.now() AS now`;
         return { out, now: new Date(now).getTime() };
       });

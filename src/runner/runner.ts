@@ -10,7 +10,7 @@ import type { Logger } from '../log.ts';
 import { pgmq, type Message } from '../store/queries/pgmq.ts';
 import type { RunnerMessage } from '../store/queries/instances.ts';
 import type { Sql } from '../store/sql.ts';
-import { activate, type ActivationOutcome } from './activation.ts';
+import { activate, loadInstances, type ActivationOutcome } from './activation.ts';
 import { CheckpointWriter } from './checkpoint.ts';
 import { DefinitionCache } from './definitions.ts';
 import { fireDueTimers } from './timers.ts';
@@ -56,7 +56,7 @@ export class Runner {
 
   constructor(options: RunnerOptions) {
     this.#o = options;
-    this.#writer = new CheckpointWriter(options.sql, { maxGroup: Math.max(8, options.runner.batchSize) });
+    this.#writer = new CheckpointWriter(options.sql, { maxGroup: options.runner.checkpointGroup });
   }
 
   async #queues(): Promise<string[]> {
@@ -107,6 +107,9 @@ export class Runner {
       ...(this.#o.runtime ? { runtime: this.#o.runtime } : {}),
     };
     for (const m of batch) this.#inflight.set(m.msgId, queue);
+    // One statement loads the rows for the first message of every lane; later messages of a lane
+    // see the row its previous activation wrote, so they load their own.
+    const rows = await loadInstances(this.#o.sql, lanes.map((l) => l[0].message?.instance ?? ''));
     let next = 0;
     const worker = async () => {
       while (next < lanes.length) {
@@ -116,10 +119,10 @@ export class Runner {
           await this.#release(lane.map((m) => m.msgId));
           continue;
         }
-        for (const m of lane) {
+        for (const [k, m] of lane.entries()) {
           let outcome: ActivationOutcome | 'error';
           try {
-            outcome = await activate(deps, queue, m);
+            outcome = await activate(deps, queue, m, k === 0 ? (rows.get(m.message?.instance ?? '') ?? null) : undefined);
           } catch (error) {
             outcome = 'error';
             this.#logOnce(error as Error, { queue, msgId: m.msgId, instance: m.message?.instance });

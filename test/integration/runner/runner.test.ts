@@ -219,4 +219,56 @@ do:
     const msgs = await db.current.sql<{ n: number }>`SELECT count(*)::int AS n FROM pgmq.q_weir_default WHERE message->>'instance' = ${a.instance.id}`;
     expect(msgs[0].n).toBe(1);
   });
+
+  test('emit stores the event and wakes a listening instance in the same transaction', async () => {
+    await registerWorkflow(db.current.sql, `
+document: { dsl: '1.0.0', namespace: test, name: listener, version: '1.0.0' }
+do:
+  - waitForOrder:
+      listen:
+        to:
+          one:
+            with: { type: com.example.order.placed }
+  - got: { set: { order: '\${ . }' } }
+`);
+    await registerWorkflow(db.current.sql, `
+document: { dsl: '1.0.0', namespace: test, name: emitter, version: '1.0.0' }
+do:
+  - announce:
+      emit:
+        event:
+          with: { source: https://example.com/shop, type: com.example.order.placed, data: { id: 42 } }
+`);
+    const listener = await start('test', 'listener');
+    const runner = testRunner(db.current.sql);
+    await runner.drain();
+    expect((await getInstance(db.current.sql, listener))?.status).toBe('waiting');
+    const [sub] = await db.current.sql<{ n: number }>`SELECT count(*)::int AS n FROM weir.subscriptions WHERE instance_id = ${listener}::uuid`;
+    expect(sub.n).toBe(1);
+    const emitter = await start('test', 'emitter');
+    await runner.drain();
+    expect((await getInstance(db.current.sql, emitter))?.status).toBe('completed');
+    const [ev] = await db.current.sql<{ type: string; data: unknown }>`SELECT type, data FROM weir.events WHERE type = 'com.example.order.placed'`;
+    expect(ev).toEqual({ type: 'com.example.order.placed', data: { id: 42 } });
+    const done = await getInstance(db.current.sql, listener);
+    expect(done?.status).toBe('completed');
+    expect(JSON.stringify(done?.output)).toContain('42');
+    const [left] = await db.current.sql<{ n: number }>`SELECT count(*)::int AS n FROM weir.subscriptions WHERE instance_id = ${listener}::uuid`;
+    expect(left.n).toBe(0);
+  });
+
+  test('the SSRF guard refuses private targets unless allowed, as a workflow error', async () => {
+    await registerWorkflow(db.current.sql, `
+document: { dsl: '1.0.0', namespace: test, name: private-call, version: '1.0.0' }
+do:
+  - peek: { call: http, with: { method: get, endpoint: '${stub.url}/secret' } }
+`);
+    const before = stub.requests.length;
+    const id = await start('test', 'private-call');
+    await testRunner(db.current.sql, {}, { allowPrivate: false }).drain();
+    const inst = await getInstance(db.current.sql, id);
+    expect(inst?.status).toBe('faulted');
+    expect(JSON.stringify(inst?.error)).toMatch(/127\.0\.0\.1|private|loopback/i);
+    expect(stub.requests.length).toBe(before);
+  });
 });
