@@ -588,36 +588,30 @@ export class Compiler {
     return { run, paths: (i, _p, e, emit) => run(i, e, (v) => emit(v, null)) };
   }
 
+  /**
+   * `a // b`: the truthy outputs of `a`, or if there are none, the outputs of `b`. Errors in `a`
+   * propagate (jq 1.7 behaviour, checked against jq itself; the manual does not say).
+   */
   private altCode(l: Code, r: Code): Code {
     const code: Code = {
       run: (i, e, emit) => {
         let any = false;
-        guarded(
-          (em) =>
-            l.run(i, e, (v) => {
-              if (truthy(v)) {
-                any = true;
-                em(v);
-              }
-            }),
-          emit,
-          () => {},
-        );
+        l.run(i, e, (v) => {
+          if (truthy(v)) {
+            any = true;
+            emit(v);
+          }
+        });
         if (!any) r.run(i, e, emit);
       },
       paths: (i, p, e, emit) => {
         let any = false;
-        guardedPaths(
-          (em) =>
-            l.paths(i, p, e, (v, vp) => {
-              if (truthy(v)) {
-                any = true;
-                em(v, vp);
-              }
-            }),
-          emit,
-          () => {},
-        );
+        l.paths(i, p, e, (v, vp) => {
+          if (truthy(v)) {
+            any = true;
+            emit(v, vp);
+          }
+        });
         if (!any) r.paths(i, p, e, emit);
       },
     };
@@ -625,14 +619,7 @@ export class Compiler {
       const lo = l.one;
       const ro = r.one;
       code.one = (i, e) => {
-        let v: unknown = null;
-        const depth = R.depth;
-        try {
-          v = lo(i, e);
-        } catch (err) {
-          if (!(err instanceof ValueError)) throw err;
-          R.depth = depth;
-        }
+        const v = lo(i, e);
         return truthy(v) ? v : ro(i, e);
       };
     }

@@ -290,16 +290,20 @@ class Parser {
     }
   }
 
+  /** jq's `'-' Exp` takes the precedence of binary minus: `-1 * x` is `-(1 * x)`. */
   private parseUnary(): Ast {
-    if (this.eatOp('-')) return { t: 'neg', body: this.parseUnary() };
+    if (this.eatOp('-')) return { t: 'neg', body: this.parseMultiplicative() };
     return this.parsePostfix(true);
   }
 
   /** A term with its suffixes; when `allowAs`, `term as $x | body` is consumed here too. */
   private parsePostfix(allowAs: boolean): Ast {
     let term = this.parseTerm();
+    let optional = false;
     while (true) {
       const t = this.tok;
+      if (optional && t.kind === 'ident' && t.text === 'as') this.fail("unexpected 'as' after '?'");
+      optional = t.kind === 'op' && (t.text === '?' || t.text === '?//');
       if (t.kind === 'field') {
         this.i++;
         term = { t: 'index', target: term, key: { t: 'literal', value: t.text }, pos: t.pos };
@@ -431,9 +435,6 @@ class Parser {
       case '{':
         this.i++;
         return this.parseObject();
-      case '-':
-        this.i++;
-        return { t: 'neg', body: this.parsePostfix(false) };
       default:
         return this.fail(`unexpected ${this.describe(t)}`);
     }
@@ -522,6 +523,7 @@ class Parser {
 
   /** Body of `try` / `catch`: a postfix term (jq gives `try` the highest precedence). */
   private parsePostTry(): Ast {
+    // jq 1.7.1 accepts `try -x` (jq 1.7 did not)
     if (this.eatOp('-')) return { t: 'neg', body: this.parsePostTry() };
     return this.parsePostfix(false);
   }

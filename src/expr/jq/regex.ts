@@ -302,8 +302,8 @@ function matchGen(input: unknown, args: readonly Code[], env: Env, emit: Emit): 
 
 function sub(input: unknown, re: unknown, flags: unknown, str: Code, env: Env, emit: Emit): void {
   const results: string[] = [];
+  if (typeof input !== 'string') matches(input, re, flags);
   try {
-    if (typeof input !== 'string') matches(input, re, flags);
     const s = input as string;
     const ms = matches(s, re, flags);
     if (ms.length === 0) {
@@ -328,7 +328,7 @@ function sub(input: unknown, re: unknown, flags: unknown, str: Code, env: Env, e
     const tail = s.slice(prev);
     for (const a of acc) results.push((a ?? '') + tail);
   } catch (err) {
-    // jq 1.7.1 defines `sub` as `… // $in`: a failing substitution yields the input
+    // jq defines `sub` as `… // $in`: a substitution whose replacement fails yields the input
     if (!(err instanceof ValueError)) throw err;
     emit(input);
     return;

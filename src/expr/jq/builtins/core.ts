@@ -41,6 +41,7 @@ function keysUnsorted(v: unknown): string[] | number[] {
 }
 
 function has(v: unknown, k: unknown): boolean {
+  if (v === null) return false;
   if (isObject(v) && typeof k === 'string') return Object.hasOwn(v, k);
   if (Array.isArray(v) && typeof k === 'number') return k >= 0 && k < v.length;
   return fail(`Cannot check whether ${typeOf(v)} has a ${typeOf(k)} key`);
@@ -126,33 +127,32 @@ function toEntries(v: unknown): unknown[] {
   return typeFail(v, 'has no keys');
 }
 
+/**
+ * Keys from the first of key, Key, name, Name, k, K that is neither null nor false (and must be
+ * a string); the value from value, Value, v or V, whichever is present first.
+ */
 function fromEntries(v: unknown): Obj {
-  if (!Array.isArray(v)) return typeFail(v, 'cannot be iterated over');
+  if (!Array.isArray(v)) return fail(`Cannot iterate over ${typeAndValue(v)}`);
   const o: Obj = {};
   for (const e of v) {
-    let k: unknown;
+    if (!isObject(e)) indexValue(e, 'key');
+    const entry = e as Obj;
+    let k: unknown = null;
+    for (const name of ['key', 'Key', 'name', 'Name', 'k', 'K']) {
+      const x = Object.hasOwn(entry, name) ? entry[name] : null;
+      if (x !== null && x !== false) {
+        k = x;
+        break;
+      }
+    }
     let val: unknown = null;
-    if (isObject(e)) {
-      k = null;
-      for (const name of ['key', 'k', 'name', 'Name', 'Key', 'K']) {
-        const x = Object.hasOwn(e, name) ? e[name] : null;
-        if (x !== null && x !== false) {
-          k = x;
-          break;
-        }
+    for (const name of ['value', 'Value', 'v', 'V']) {
+      if (Object.hasOwn(entry, name)) {
+        val = entry[name];
+        break;
       }
-      if (k === null && Object.hasOwn(e, 'key') && e.key === false) k = false;
-      for (const name of ['value', 'v', 'Value', 'V']) {
-        if (Object.hasOwn(e, name) && e[name] !== null && e[name] !== false) {
-          val = e[name];
-          break;
-        }
-        if (Object.hasOwn(e, name)) val = e[name];
-      }
-    } else indexValue(e, 'k');
-    if (typeof k === 'number' || typeof k === 'boolean') k = toJson(k);
-    else if (k === null) k = 'null';
-    if (typeof k !== 'string') return fail(`Cannot use ${typeAndValue(k)} as object key`);
+    }
+    if (typeof k !== 'string') return fail(`Cannot use ${typeAndValue(k)} as object key`, `Cannot use ${typeOf(k)} as object key`);
     setKey(o, k, val);
   }
   return o;
@@ -191,8 +191,9 @@ function indices(v: unknown, x: unknown): unknown {
   return indexValue(v, x);
 }
 
-function join(v: unknown, sep: unknown): unknown {
-  if (!Array.isArray(v)) return typeFail(v, 'cannot be iterated over');
+function join(input: unknown, sep: unknown): unknown {
+  const v = isObject(input) ? Object.values(input) : input;
+  if (!Array.isArray(v)) return fail(`Cannot iterate over ${typeAndValue(v)}`);
   if (v.length === 0) return '';
   if (typeof sep !== 'string') {
     let acc: unknown = null;

@@ -20,7 +20,7 @@ def map_values(f): .[] |= f;
 def with_entries(f): to_entries | map(f) | from_entries;
 def del(f): delpaths([path(f)]);
 def paths: path(..) | select(length > 0);
-def paths(node_filter): . as $dot | paths | select(. as $p | $dot | getpath($p) | node_filter);
+def paths(node_filter): path(.. | select(node_filter)) | select(length > 0);
 def leaf_paths: paths(scalars);
 def pick(pathexps): . as $top | reduce path(pathexps) as $p (null; setpath($p; $top | getpath($p)));
 def any: reduce .[] as $x (false; . or $x);
