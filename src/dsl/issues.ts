@@ -1,7 +1,8 @@
 /** Turns zod issues into `ValidationIssue`s: a JSON pointer, a sentence for a person, a stable code. */
 import type { z } from 'zod';
-import type { ValidationIssue } from './model.ts';
-import { joinPointer, resolvePointer, toPointer } from './pointer.ts';
+import type { TaskKind, ValidationIssue } from './model.ts';
+import { taskKindOf } from './normalize.ts';
+import { joinPointer, parsePointer, resolvePointer, toPointer } from './pointer.ts';
 import { describeValue, isPlainObject } from './schema/helpers.ts';
 
 const typeNames: Record<string, string> = {
@@ -62,12 +63,34 @@ function missingProperty(doc: unknown, path: ReadonlyArray<PropertyKey>): string
   return isPlainObject(parent) && !Object.hasOwn(parent, String(last)) ? String(last) : undefined;
 }
 
-// Common slips, named: a person who wrote `ouput` wants to hear "did you mean 'output'?".
+// Common slips, named: a person who wrote `ouput` wants to hear "did you mean 'output'?", and for a
+// task, which properties that kind of task takes.
 const known = ['if', 'input', 'output', 'export', 'timeout', 'then', 'metadata', 'with', 'document', 'use', 'do', 'schedule', 'evaluate'];
+const taskBaseKeys = ['if', 'input', 'output', 'export', 'timeout', 'then', 'metadata'];
+const kindKeys: Record<TaskKind, string[]> = {
+  call: ['call', 'with'],
+  do: ['do'],
+  emit: ['emit'],
+  for: ['for', 'while', 'do'],
+  fork: ['fork'],
+  listen: ['listen', 'foreach'],
+  raise: ['raise'],
+  run: ['run'],
+  set: ['set'],
+  switch: ['switch'],
+  try: ['try', 'catch'],
+  wait: ['wait'],
+};
 
-function hint(_doc: unknown, _parent: string, key: string): string {
-  const near = known.find((k) => k !== key && distance(k, key) <= Math.max(1, Math.floor(k.length / 4)));
-  return near ? ` (did you mean '${near}'?)` : '';
+function hint(doc: unknown, parentPointer: string, key: string): string {
+  const parent = resolvePointer(doc, parentPointer);
+  const tokens = parsePointer(parentPointer);
+  const isTask = tokens.length >= 2 && (/^\d+$/.test(tokens[tokens.length - 2]!) || tokens[tokens.length - 2] === 'functions');
+  const kind = isTask ? taskKindOf(parent) : undefined;
+  const allowed = kind ? [...kindKeys[kind], ...taskBaseKeys] : undefined;
+  const near = (allowed ?? known).find((k) => k !== key && distance(k, key) <= Math.max(1, Math.floor(k.length / 4)));
+  const parts = [near ? `did you mean '${near}'?` : '', kind ? `a ${kind} task takes ${allowed!.join(', ')}` : ''].filter(Boolean);
+  return parts.length ? ` (${parts.join('; ')})` : '';
 }
 
 function distance(a: string, b: string): number {

@@ -46,7 +46,13 @@ describe('validateWorkflow: schema', () => {
 
   it('checks a task against its own kind only (one issue for one mistake)', () => {
     expect(brief(issuesOf(`do:\n  - a:\n      set: { x: 1 }\n      ouput: { as: . }\n`))).toEqual(['/do/0/a/ouput [unknown_property]']);
-    expect(issuesOf(`do:\n  - a:\n      set: { x: 1 }\n      ouput: { as: . }\n`)[0]!.message).toBe("unknown property 'ouput' (did you mean 'output'?)");
+    expect(issuesOf(`do:\n  - a:\n      set: { x: 1 }\n      ouput: { as: . }\n`)[0]!.message).toBe(
+      "unknown property 'ouput' (did you mean 'output'?; a set task takes set, if, input, output, export, timeout, then, metadata)",
+    );
+    expect(issuesOf(`do:\n  - a:\n      call: http\n      with: { method: get, endpoint: 'https://x.test' }\n      headers: {}\n`)[0]!.message).toBe(
+      "unknown property 'headers' (a call task takes call, with, if, input, output, export, timeout, then, metadata)",
+    );
+    expect(issuesOf(`do: []\nouput: {}\n`)[0]!.message).toBe("unknown property 'ouput' (did you mean 'output'?)");
     expect(brief(issuesOf(`do:\n  - a:\n      for: { in: .items }\n`))).toEqual(['/do/0/a/do [required]']);
   });
 
