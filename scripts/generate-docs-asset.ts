@@ -16,8 +16,8 @@ const gz = gzipSync(js, { level: 9 });
 const text =
   '// generated — do not edit. Source: scripts/generate-docs-asset.ts (npm run generate).\n' +
   `/** @scalar/api-reference ${version} browser bundle, gzip then base64 (${js.length} bytes unpacked). */\n` +
-  `export const scalarVersion = ${JSON.stringify(version)};\n` +
-  `export const scalarBundleGzipBase64 =\n  ${JSON.stringify(gz.toString('base64'))};\n`;
+  `export const scalarVersion: string = ${JSON.stringify(version)};\n` +
+  `// Typed as string so the emitted .d.ts does not repeat the literal.\nexport const scalarBundleGzipBase64: string =\n  ${JSON.stringify(gz.toString('base64'))};\n`;
 const out = join(root, 'src/api/generated/scalar.ts');
 const current = existsSync(out) ? readFileSync(out, 'utf8') : '';
 if (current !== text) {

@@ -7,16 +7,20 @@ import { Scalar } from '@scalar/hono-api-reference';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from './context.ts';
 import { base64ToBytes } from './crypto.ts';
-import { scalarBundleGzipBase64, scalarVersion } from './generated/scalar.ts';
 
 export const DOCS_SCRIPT_PATH = '/docs/scalar.js';
 
-let gzipped: Uint8Array<ArrayBuffer> | undefined;
+// Loaded on the first request for the script, not at start: the bundle is ~1.3 MB of source,
+// which would otherwise lengthen every cold start (edge, serverless) for a page few open.
+let bundle: Promise<{ version: string; gzipped: Uint8Array<ArrayBuffer> }> | undefined;
 let inflated: Promise<Uint8Array<ArrayBuffer>> | undefined;
 
-const gz = () => (gzipped ??= base64ToBytes(scalarBundleGzipBase64));
-const plain = () =>
-  (inflated ??= new Response(new Blob([gz()]).stream().pipeThrough(new DecompressionStream('gzip'))).arrayBuffer().then((b) => new Uint8Array(b)));
+const load = () =>
+  (bundle ??= import('./generated/scalar.ts').then((m) => ({ version: m.scalarVersion, gzipped: base64ToBytes(m.scalarBundleGzipBase64) })));
+const plain = async () =>
+  (inflated ??= load().then(async ({ gzipped }) =>
+    new Uint8Array(await new Response(new Blob([gzipped]).stream().pipeThrough(new DecompressionStream('gzip'))).arrayBuffer()),
+  ));
 
 export function registerDocs(app: OpenAPIHono<AppEnv>): void {
   app.get(
@@ -24,7 +28,8 @@ export function registerDocs(app: OpenAPIHono<AppEnv>): void {
     Scalar({ url: '/openapi.json', cdn: DOCS_SCRIPT_PATH, pageTitle: 'Weir API', withDefaultFonts: false, hideClientButton: true }),
   );
   app.get(DOCS_SCRIPT_PATH, async (c) => {
-    const etag = `"scalar-${scalarVersion}"`;
+    const { version, gzipped } = await load();
+    const etag = `"scalar-${version}"`;
     const headers: Record<string, string> = {
       'content-type': 'text/javascript; charset=utf-8',
       'cache-control': 'public, max-age=86400',
@@ -33,7 +38,7 @@ export function registerDocs(app: OpenAPIHono<AppEnv>): void {
     };
     if (c.req.header('if-none-match') === etag) return new Response(null, { status: 304, headers });
     if (/\bgzip\b/.test(c.req.header('accept-encoding') ?? '')) {
-      return new Response(gz(), { headers: { ...headers, 'content-encoding': 'gzip' } });
+      return new Response(gzipped, { headers: { ...headers, 'content-encoding': 'gzip' } });
     }
     return new Response(await plain(), { headers });
   });
