@@ -30,7 +30,7 @@ export interface ActivationDeps {
   runtime?: EngineContext['runtime'];
 }
 
-export type ActivationOutcome = 'done' | 'stale' | 'conflict' | 'dead';
+export type ActivationOutcome = 'done' | 'stale' | 'conflict' | 'dead' | 'parked';
 
 export type Row = {
   id: string;
@@ -73,6 +73,7 @@ export async function activate(deps: ActivationDeps, queue: string, msg: Message
     return 'stale';
   }
   if (msg.readCt > deps.maxDeliveries) return moveToDead(deps, queue, msg, row);
+  if (row.status === 'suspended' && body?.kind !== 'cancel') return park(deps.sql, queue, msg, row);
 
   let now = new Date(row.now).getTime();
   const started = performance.now();
@@ -285,6 +286,22 @@ async function resolveChildren(sql: Sql, effects: ChildEffect[], parentId: strin
     });
   }
   return { requests, missing };
+}
+
+/**
+ * A suspended instance consumes nothing: its message is parked as a timer due at infinity (deleted
+ * from the queue in the same transaction) and `resume` makes it due now. No polling, no read_ct
+ * growth toward weir_dead.
+ */
+async function park(sql: Sql, queue: string, msg: Message<RunnerMessage>, row: Row): Promise<ActivationOutcome> {
+  await sql.begin(async (tx) => {
+    await tx`
+      INSERT INTO weir.timers (id, instance_id, queue, due_at, message)
+      VALUES (${`parked:${queue}:${msg.msgId}`}, ${row.id}::uuid, ${queue}, 'infinity', ${json(msg.message)}::jsonb)
+      ON CONFLICT (instance_id, id) DO NOTHING`;
+    await pgmq.delete(tx, queue, msg.msgId);
+  });
+  return 'parked';
 }
 
 /** Faults the instance without running it (unknown or broken definition) and consumes the message. */

@@ -48,7 +48,8 @@ export async function writeCheckpoint(tx: Sql, cp: Checkpoint): Promise<boolean>
   const updated = await tx<{ parent_id: string | null; parent_wait: string | null; queue: string }>`
     UPDATE weir.instances SET
       state = ${json(cp.state)}::jsonb,
-      status = ${cp.status},
+      -- A suspension set while this activation ran holds until resume (or the instance ends).
+      status = CASE WHEN status = 'suspended' AND NOT ${terminal}::boolean THEN 'suspended' ELSE ${cp.status} END,
       output = ${cp.output === undefined ? null : json(cp.output)}::jsonb,
       error = ${cp.error === undefined ? null : json(cp.error)}::jsonb,
       pending = ${cp.pending && cp.pending.length ? json(cp.pending) : null}::jsonb,
@@ -148,7 +149,8 @@ export async function writeSimpleCheckpoints(tx: Sql, cps: readonly Checkpoint[]
   }));
   const updated = await tx<{ i: number; id: string; parent_id: string | null; parent_wait: string | null }>`
     UPDATE weir.instances t SET
-      state = x.state, status = x.status, output = x.output, error = x.error, pending = x.pending,
+      state = x.state, output = x.output, error = x.error, pending = x.pending,
+      status = CASE WHEN t.status = 'suspended' AND NOT x.terminal THEN 'suspended' ELSE x.status END,
       version = t.version + 1, updated_at = weir.now(), started_at = coalesce(t.started_at, weir.now()),
       ended_at = CASE WHEN x.terminal THEN weir.now() ELSE NULL END
     FROM jsonb_to_recordset(${json(rows)}::jsonb)

@@ -134,7 +134,7 @@ export class Runner {
             // against the new state (applied, or dropped as stale) instead of losing it.
             await pgmq.setVt(this.#o.sql, queue, m.msgId, 0).catch(() => {});
           }
-          const key = outcome === 'error' ? 'errors' : outcome === 'conflict' ? 'conflicts' : outcome;
+          const key = outcome === 'error' ? 'errors' : outcome === 'conflict' ? 'conflicts' : outcome === 'parked' ? 'done' : outcome;
           report[key]++;
         }
       }
