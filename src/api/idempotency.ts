@@ -53,7 +53,8 @@ export function idempotency(options: { sql: () => Sql; ttlSeconds: number }): Mi
     }
     if (claim.kind === 'replay') {
       const { status, headers, body: stored } = claim.response;
-      return new Response(stored, { status, headers: { ...headers, 'Idempotent-Replayed': 'true' } });
+      const nullBody = status === 204 || status === 205 || status === 304;
+      return new Response(nullBody ? null : stored, { status, headers: { ...headers, 'Idempotent-Replayed': 'true' } });
     }
     try {
       await next();

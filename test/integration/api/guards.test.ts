@@ -109,6 +109,19 @@ describe('Idempotency-Key', () => {
     expect((await after.json()).id).toBe(mine.id);
   });
 
+  test('a 204 (hook deletion) replays as 204 without a body', async () => {
+    await app.request('/v1/hooks', {
+      method: 'POST',
+      headers: bearer(admin, { 'content-type': 'application/json' }),
+      body: JSON.stringify({ name: 'gone', namespace: 'examples', target: { kind: 'event', type: 't' } }),
+    });
+    const del = () => app.request('/v1/hooks/gone', { method: 'DELETE', headers: bearer(admin, { 'idempotency-key': 'del-1' }) });
+    expect((await del()).status).toBe(204);
+    const again = await del();
+    expect(again.status).toBe(204);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+  });
+
   test('registering a workflow replays too; an invalid key is 400', async () => {
     const h = bearer(admin, { 'content-type': 'application/yaml', 'idempotency-key': 'reg-1' });
     const doc = helloYaml.replace('version: 1.0.0', 'version: 2.0.0');
