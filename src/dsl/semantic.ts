@@ -82,9 +82,8 @@ export function semanticIssues(doc: unknown): ValidationIssue[] {
     }
   }
   if (isPlainObject(doc.evaluate)) {
-    const { language, mode } = doc.evaluate;
+    const { language } = doc.evaluate;
     if (language !== undefined && language !== 'jq') issue('/evaluate/language', 'not_supported', `expression language '${String(language)}' is not supported by Weir (only jq)`);
-    if (mode === 'loose') issue('/evaluate/mode', 'not_supported', "evaluate.mode 'loose' is not supported by Weir; write expressions as ${ ... } (strict mode)");
   }
 
   walkDocument(doc, {

@@ -6,7 +6,7 @@ export type Allowance = { code: string; pointer?: RegExp; reason: string };
  * (and only these) issues. Each says why.
  */
 export const ALLOWED: Allowance[] = [
-  { code: 'not_supported', reason: 'call: grpc/asyncapi/a2a/mcp, run: container/script/shell, catalog functions (name@catalog), calendar durations (years/months), evaluate.mode loose — valid DSL that Weir does not run; refused at registration rather than faulting at run time' },
+  { code: 'not_supported', reason: 'call: grpc/asyncapi/a2a/mcp, run: container/script/shell, catalog functions (name@catalog), calendar durations (years/months), evaluate.language other than jq — valid DSL that Weir does not run; refused at registration rather than faulting at run time' },
   { code: 'unknown_property', pointer: /^\/[^/]+$/, reason: 'the JSON schema allows any top-level property; Weir rejects unknown ones (a misspelt `ouput:` would be ignored silently) and accepts `evaluate` from dsl-reference.md' },
   { code: 'unknown_reference', reason: 'references (call <function>, raise.error, authentication.use, retry, timeout, secrets) must resolve in `use`; the JSON schema cannot express it' },
   { code: 'unknown_flow_target', reason: '`then` must name a task of the same list; the JSON schema accepts any string' },

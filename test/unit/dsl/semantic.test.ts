@@ -132,7 +132,9 @@ do:
 `))).toEqual(['/do/0/a/for/each [invalid_variable_name]', '/do/1/c/catch/as [invalid_variable_name]']);
   });
 
-  it('evaluate: only jq in strict mode', () => {
-    expect(brief(issuesOf(`do: []\nevaluate: { language: js, mode: loose }\n`))).toEqual(['/evaluate/language [not_supported]', '/evaluate/mode [not_supported]']);
+  it('evaluate: only jq, in strict or loose mode', () => {
+    expect(brief(issuesOf(`do: []\nevaluate: { language: js, mode: loose }\n`))).toEqual(['/evaluate/language [not_supported]']);
+    expect(issuesOf(`do: []\nevaluate: { language: jq, mode: loose }\n`)).toEqual([]);
+    expect(brief(issuesOf(`do: []\nevaluate: { mode: lax }\n`))).toEqual(['/evaluate/mode [invalid_value]']);
   });
 });
