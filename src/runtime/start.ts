@@ -1,0 +1,153 @@
+/**
+ * The start-up sequence every long-running entry point shares (Deno, Bun, the single binary):
+ * data-directory lock (PGlite) → open the store → migrate → connection budget → serve the Hono app
+ * → runner loops with LISTEN wake-up → graceful drain within WEIR_SHUTDOWN_TIMEOUT. Only how HTTP is
+ * served differs per runtime, so that is the one port (`Listen`). Mirrors src/runtime/node.ts, which
+ * keeps @hono/node-server.
+ */
+import { createApp } from '../api/app.ts';
+import type { Config } from '../config.ts';
+import { Lifecycle } from '../lifecycle.ts';
+import { createLogger, type Logger } from '../log.ts';
+import { Runner } from '../runner/index.ts';
+import { openStore, type Store } from '../store/open.ts';
+import { uuidv7 } from '../store/uuid.ts';
+import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.ts';
+
+export type Role = 'serve' | 'api' | 'worker';
+
+/** Serves `fetch` on host:port; resolves once listening with the bound port and a close(). */
+export type Listen = (
+  fetch: (request: Request) => Response | Promise<Response>,
+  options: { port: number; hostname: string },
+) => Promise<{ port: number; close(): Promise<void> }>;
+
+export interface StartOptions {
+  config: Config;
+  role: Role;
+  listen: Listen;
+  log?: Logger;
+  /** Runtime name and version reported to workflows (`$runtime`). */
+  runtime?: { name: string; version: string };
+  /**
+   * Called with the data directory before PGlite opens it: the single binary uses it to lay down
+   * its pre-migrated template on a first start.
+   */
+  prepareDataDir?: (dataDir: string) => Promise<void>;
+}
+
+export interface StartedProcess {
+  url?: string;
+  store: Store;
+  runner?: Runner;
+  lifecycle: Lifecycle;
+  stop(reason?: string): Promise<void>;
+}
+
+export async function startProcess(options: StartOptions): Promise<StartedProcess> {
+  const { config, role } = options;
+  const log = options.log ?? createLogger(config.logLevel, { role });
+  const lifecycle = new Lifecycle();
+  lifecycle.to('starting');
+  let lock: DataDirLock | undefined;
+  if (config.database.kind === 'pglite') {
+    lock = acquireDataDirLock(config.database.dataDir);
+    await options.prepareDataDir?.(config.database.dataDir);
+  }
+  let store: Store;
+  try {
+    store = await openStore(config.database, {
+      poolMax: config.pool.max,
+      applicationName: `weir-${role}`,
+      guard: { replicaId: uuidv7(), roles: role, pool: config.pool, heartbeatMs: config.pool.heartbeatMs, log: log.child({ component: 'budget' }) },
+    });
+    const report = await store.migrate();
+    if (report.applied.length) log.info('migrations applied', { applied: report.applied });
+    const budget = await store.startBudget().catch(async (error: unknown) => {
+      await store.close();
+      throw error;
+    });
+    if (budget) log.info('connection budget', { ...budget });
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+  let server: { port: number; close(): Promise<void> } | undefined;
+  let url: string | undefined;
+  if (role !== 'worker') {
+    const app = createApp({ config, store, lifecycle, log });
+    server = await options.listen((request) => app.fetch(request), { port: config.http.port, hostname: config.http.host });
+    url = `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${server.port}`;
+  }
+  let runner: Runner | undefined;
+  let unlisten: (() => Promise<void>) | undefined;
+  if (role !== 'api') {
+    const r = new Runner({
+      sql: store.sql,
+      log: log.child({ component: 'runner' }),
+      runner: config.runner,
+      http: { allowPrivate: config.effects.allowPrivate, allowHosts: [...config.effects.allowHosts], timeoutMs: config.effects.httpTimeoutMs },
+      runtime: options.runtime ?? { name: 'weir', version: '0.1.0' },
+    });
+    runner = r;
+    r.start(lifecycle.signal);
+    const served = new Set(config.runner.queues);
+    unlisten = await store
+      .listen((queue) => {
+        if (served.has('*') || served.has(queue)) r.wake();
+      })
+      .catch((error: Error) => {
+        log.warn('LISTEN unavailable: polling only', { error });
+        return undefined;
+      });
+  }
+  lifecycle.to('running');
+  log.info('weir started', {
+    url,
+    database: config.database.kind === 'pglite' ? `embedded (PGlite) in ${config.database.dataDir}` : 'postgres',
+  });
+
+  let stopping: Promise<void> | undefined;
+  const stop = (reason = 'stop requested') =>
+    (stopping ??= (async () => {
+      log.info('draining', { reason, deadlineMs: config.runner.shutdownTimeoutMs });
+      lifecycle.to('draining');
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const deadline = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, config.runner.shutdownTimeoutMs);
+      });
+      const released = runner?.stop(Math.max(0, config.runner.shutdownTimeoutMs - 500)).then((n) => {
+        if (n) log.warn('released in-flight messages at the shutdown deadline', { released: n });
+      });
+      await Promise.race([Promise.all([server?.close(), released]), deadline]);
+      clearTimeout(timer);
+      await unlisten?.().catch(() => {});
+      await store.close();
+      lock?.release();
+      lifecycle.to('stopped');
+      log.info('stopped');
+    })());
+  return { url, store, runner, lifecycle, stop };
+}
+
+/** `weir <command>` for the Deno and Bun entry points: the long-running subset of src/cli/main.ts. */
+export const commands = ['serve', 'api', 'worker', 'dev', 'migrate'] as const;
+export type Command = (typeof commands)[number];
+
+/** Maps `--port 9000` style flags onto the environment names (as src/cli/main.ts does). */
+export function envWithFlags(args: readonly string[], env: Record<string, string | undefined>): Record<string, string | undefined> {
+  const flags: Record<string, string> = { '--port': 'PORT', '--host': 'WEIR_HOST', '--data-dir': 'WEIR_DATA_DIR', '--database-url': 'DATABASE_URL' };
+  const out = { ...env };
+  for (let i = 0; i < args.length; i++) {
+    const [flag, inline] = args[i].split('=', 2) as [string, string | undefined];
+    const name = flags[flag];
+    if (!name) continue;
+    const value = inline ?? args[++i];
+    if (value !== undefined) out[name] = value;
+  }
+  return out;
+}
+
+export function roleOf(command: Command): Role {
+  return command === 'api' ? 'api' : command === 'worker' ? 'worker' : 'serve';
+}
