@@ -7,7 +7,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Config } from '../config.ts';
 import { WeirError } from '../errors.ts';
-import { findApiKeyByHash, type Role } from '../store/queries/keys.ts';
+import { findApiKeyByHash, touchApiKey, type Role } from '../store/queries/keys.ts';
 import type { Sql } from '../store/sql.ts';
 import { randomBytes, sha256Hex, timingSafeEqual, toBase64Url } from './crypto.ts';
 import { problem, problemResponse } from './problem.ts';
@@ -64,6 +64,15 @@ const anonymous: Principal = { id: 'anonymous', role: 'admin', namespaces: ['*']
 
 export function authenticate(options: { mode: 'open' | 'keys'; sql: () => Sql; adminKey?: string }): MiddlewareHandler {
   const adminHash = options.adminKey ? sha256Hex(options.adminKey) : undefined;
+  // last_used_at is written at most once a minute per key and process, off the request's path.
+  const touched = new Map<string, number>();
+  const touch = (id: string) => {
+    const now = Date.now();
+    if ((touched.get(id) ?? 0) > now - 60_000) return;
+    if (touched.size > 10_000) touched.clear();
+    touched.set(id, now);
+    touchApiKey(options.sql(), id).catch(() => touched.delete(id));
+  };
   const deny = (c: Context, detail: string) =>
     problemResponse(c, problem(401, 'unauthorized', detail), { 'WWW-Authenticate': 'Bearer realm="weir"' });
   return async (c, next) => {
@@ -81,6 +90,7 @@ export function authenticate(options: { mode: 'open' | 'keys'; sql: () => Sql; a
     }
     const row = await findApiKeyByHash(options.sql(), hash);
     if (!row) return deny(c, 'the API key is unknown or revoked');
+    touch(row.id);
     c.set('principal' as never, { id: row.id, role: row.role, namespaces: row.namespaces } satisfies Principal as never);
     return next();
   };

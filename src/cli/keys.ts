@@ -33,10 +33,10 @@ export async function keysCommand(args: string[], deps: KeysDeps): Promise<numbe
       return create(rest, deps);
     case 'list': {
       const keys = await listApiKeys(deps.sql);
-      deps.stdout(`${['ID', 'PREFIX', 'ROLE', 'NAMESPACES', 'NAME', 'CREATED', 'REVOKED'].join('\t')}\n`);
+      deps.stdout(`${['ID', 'PREFIX', 'ROLE', 'NAMESPACES', 'NAME', 'CREATED', 'LAST USED', 'REVOKED'].join('\t')}\n`);
       for (const k of keys) {
         deps.stdout(
-          `${[k.id, k.prefix, k.role, k.namespaces.join(','), k.name ?? '-', k.createdAt.toISOString(), k.revokedAt?.toISOString() ?? '-'].join('\t')}\n`,
+          `${[k.id, k.prefix, k.role, k.namespaces.join(','), k.name ?? '-', k.createdAt.toISOString(), k.lastUsedAt?.toISOString() ?? '-', k.revokedAt?.toISOString() ?? '-'].join('\t')}\n`,
         );
       }
       return 0;

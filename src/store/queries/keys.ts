@@ -66,3 +66,8 @@ export async function revokeApiKey(sql: Sql, idOrPrefix: string): Promise<number
     RETURNING id`;
   return rows.length;
 }
+
+/** Marks a key used (for `weir keys list`); callers throttle it, it is not on every request. */
+export async function touchApiKey(sql: Sql, id: string): Promise<void> {
+  await sql`UPDATE weir.api_keys SET last_used_at = weir.now() WHERE id = ${id}::uuid`;
+}

@@ -20,10 +20,13 @@ test('create prints only the key; it authenticates with its role and namespaces;
   expect((await app.request('/v1/workflows', { headers: bearer(key) })).status).toBe(200);
   expect((await app.request('/metrics', { headers: bearer(key) })).status).toBe(403);
 
+  await new Promise((r) => setTimeout(r, 50)); // last_used_at is written off the request path
   const listed = io();
   expect(await keysCommand(['list'], listed.deps)).toBe(0);
   expect(listed.out.stdout).toContain(`${key.slice(0, 12)}\tread\texamples\tci`);
   expect(listed.out.stdout).not.toContain(key);
+  const [used] = await db.current.sql<{ last_used_at: Date | null }>`SELECT last_used_at FROM weir.api_keys`;
+  expect(used.last_used_at).not.toBeNull();
   const [{ hash }] = await db.current.sql<{ hash: string }>`SELECT hash FROM weir.api_keys`;
   expect(hash).toMatch(/^[0-9a-f]{64}$/);
 
