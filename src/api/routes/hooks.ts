@@ -96,7 +96,7 @@ const deliver = createRoute({
   },
   responses: {
     202: { description: 'accepted: the instance started or the event stored', content: { 'application/json': { schema: Delivered } } },
-    ...errors(401, 404, 409, 413, 422, 429),
+    ...errors(400, 401, 404, 409, 413, 422, 429),
   },
 });
 
