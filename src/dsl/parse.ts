@@ -58,7 +58,18 @@ export function parseDocument(text: string, format?: 'yaml' | 'json', options: P
   }
   // JSON text is read through the YAML parser too, for duplicate-key detection and source positions.
   const lineCounter = new LineCounter();
-  const doc = parseYaml(text, { version: '1.2', schema: 'core', uniqueKeys: true, lineCounter, prettyErrors: true });
+  // resolveKnownTags: false, or `!!binary`, `!!set`, `!!timestamp` become a Uint8Array, Set, Date.
+  const doc = parseYaml(text, { version: '1.2', schema: 'core', uniqueKeys: true, resolveKnownTags: false, lineCounter, prettyErrors: true });
+  const tagProblems = doc.warnings.filter((w) => w.code === 'TAG_RESOLVE_FAILED');
+  if (doc.errors.length === 0 && tagProblems.length > 0) {
+    return {
+      ok: false,
+      errors: tagProblems.map((w) => {
+        const pos = w.linePos?.[0];
+        return { pointer: '', code: 'unsupported_tag', message: `${firstLine(w.message)}; a workflow document holds plain JSON data (strings, numbers, booleans, null, lists, maps)`, ...(pos ? { line: pos.line, column: pos.col } : {}) };
+      }),
+    };
+  }
   if (doc.errors.length > 0) {
     return {
       ok: false,
@@ -85,7 +96,7 @@ export function parseDocument(text: string, format?: 'yaml' | 'json', options: P
   if (nonJson) {
     const pointer = toPointer(nonJson);
     const pos = locateIn(doc, lineCounter, pointer);
-    return { ok: false, errors: [{ pointer, code: 'not_json', message: 'value is not representable in JSON (NaN or infinity)', ...pos }] };
+    return { ok: false, errors: [{ pointer, code: 'not_json', message: 'value is not representable in JSON (NaN, infinity, or a non-JSON YAML type)', ...pos }] };
   }
   return { ok: true, value, locate: (pointer) => locateIn(doc, lineCounter, pointer) };
 }
@@ -118,6 +129,11 @@ function jsonPosition(text: string, message: string): SourcePosition | undefined
 
 function findNonJson(value: unknown, path: Array<string | number>): Array<string | number> | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? undefined : path;
+  if (typeof value === 'bigint' || typeof value === 'symbol' || typeof value === 'function' || value === undefined) return path;
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) return path;
+  }
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const found = findNonJson(value[i], [...path, i]);

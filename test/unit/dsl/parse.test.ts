@@ -71,6 +71,14 @@ describe('parseDocument', () => {
     if (!r.ok) expect(r.errors[0]).toMatchObject({ pointer: '/a/b', code: 'not_json', line: 2 });
   });
 
+  it('refuses YAML tags that would produce non-JSON values', () => {
+    for (const text of ['a: !custom x\n', 'a: !!binary aGk=\n', 'a: !!set { x }\n', 'a: !!timestamp 2020-01-01\n']) {
+      const r = parseDocument(text);
+      expect(r.ok ? 'accepted' : r.errors[0]!.code, text).toBe('unsupported_tag');
+    }
+    expect(parseDocument('a: !!str 12\nb: !!int "7"\n')).toMatchObject({ ok: true, value: { a: '12', b: 7 } });
+  });
+
   it('refuses multi-document streams and unresolved aliases', () => {
     expect(parseDocument('a: 1\n---\nb: 2\n').ok).toBe(false);
     expect(parseDocument('a: *nope\n').ok).toBe(false);
