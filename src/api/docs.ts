@@ -25,7 +25,16 @@ const plain = async () =>
 export function registerDocs(app: OpenAPIHono<AppEnv>): void {
   app.get(
     '/docs',
-    Scalar({ url: '/openapi.json', cdn: DOCS_SCRIPT_PATH, pageTitle: 'Weir API', withDefaultFonts: false, hideClientButton: true }),
+    Scalar({
+      url: '/openapi.json',
+      cdn: DOCS_SCRIPT_PATH,
+      pageTitle: 'Weir API',
+      // Nothing that calls out: no web fonts, no hosted AI agent, no "share/deploy" toolbar.
+      withDefaultFonts: false,
+      hideClientButton: true,
+      showDeveloperTools: 'never',
+      agent: { disabled: true },
+    } as Parameters<typeof Scalar>[0]),
   );
   app.get(DOCS_SCRIPT_PATH, async (c) => {
     const { version, gzipped } = await load();
