@@ -60,13 +60,8 @@ async function validateFile(file: string, io: ValidateIo): Promise<FileReport> {
   const format = /\.json$/i.test(file) ? 'json' : /\.ya?ml$/i.test(file) ? 'yaml' : undefined;
   const parsed = parseDocument(text, format);
   if (!parsed.ok) return { file, ok: false, errors: parsed.errors };
-  const result = validateWorkflow(parsed.value, { checkExpression });
-  if (result.ok) return { file, ok: true, errors: [] };
-  const errors = result.errors.map((e) => {
-    const pos = parsed.locate(e.pointer);
-    return pos ? { ...e, line: pos.line, column: pos.column } : e;
-  });
-  return { file, ok: false, errors };
+  const result = validateWorkflow(parsed.value, { checkExpression, locate: parsed.locate });
+  return result.ok ? { file, ok: true, errors: [] } : { file, ok: false, errors: result.errors };
 }
 
 function formatIssue(file: string, e: ValidationIssue): string {

@@ -17,6 +17,8 @@ export type ValidateOptions = {
    * `undefined` when it compiles. `site.variables` lists the loop/catch variables in scope (besides `$context`, `$input`, …).
    */
   checkExpression?: (source: string, pointer: string, site: ExpressionSite) => string | undefined;
+  /** Maps a pointer to its place in the source text (`ParseResult.locate`), to add line/column to issues. */
+  locate?: (pointer: string) => { line: number; column: number } | undefined;
 };
 
 export type ValidationResult = { ok: true; workflow: Workflow } | { ok: false; errors: ValidationIssue[] };
@@ -33,7 +35,7 @@ export function validateWorkflow(doc: unknown, options: ValidateOptions = {}): V
   const tooDeep = valueTooDeep(doc);
   if (tooDeep !== undefined) {
     // Checked first, iteratively: everything below recurses once per level.
-    return { ok: false, errors: [{ pointer: tooDeep, code: 'too_deep', message: `document nests deeper than ${MAX_DEPTH} levels` }] };
+    return { ok: false, errors: [{ pointer: tooDeep, code: 'too_deep', message: `document nests deeper than ${MAX_DEPTH} levels`, ...options.locate?.(tooDeep) }] };
   }
   const errors: ValidationIssue[] = [];
   const parsed = workflowSchema.safeParse(doc);
@@ -46,7 +48,9 @@ export function validateWorkflow(doc: unknown, options: ValidateOptions = {}): V
     }
   }
   const unique = inDocumentOrder(doc, dedupe(errors));
-  return unique.length === 0 ? { ok: true, workflow: doc as Workflow } : { ok: false, errors: unique };
+  if (unique.length === 0) return { ok: true, workflow: doc as Workflow };
+  const locate = options.locate;
+  return { ok: false, errors: locate ? unique.map((e) => ({ ...e, ...locate(e.pointer) })) : unique };
 }
 
 /** Sorts issues by where they are in the document (pre-order), so a reader goes top to bottom. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateWorkflow } from '../../../src/dsl/index.ts';
+import { parseDocument, validateWorkflow } from '../../../src/dsl/index.ts';
 import { brief, HEADER, issuesOf, yaml } from './helpers.ts';
 
 describe('validateWorkflow: schema', () => {
@@ -97,6 +97,14 @@ describe('validateWorkflow: schema', () => {
 
   it('accepts a raise with a referenced or inline error and checks the inline one', () => {
     expect(brief(issuesOf(`do:\n  - a:\n      raise:\n        error: { type: not-a-uri, status: 400 }\n`))).toEqual(['/do/0/a/raise/error/type [invalid_value]']);
+  });
+
+  it('adds source positions when given a locate function', () => {
+    const text = `${HEADER}do:\n  - a:\n      set: []\n`;
+    const parsed = parseDocument(text);
+    if (!parsed.ok) throw new Error('parse failed');
+    const r = validateWorkflow(parsed.value, { locate: parsed.locate });
+    expect(r.ok ? [] : r.errors).toEqual([expect.objectContaining({ pointer: '/do/0/a/set', line: 8, column: 7 })]);
   });
 
   it('refuses a document nested too deep without recursing into it', () => {
