@@ -24,6 +24,7 @@ import { defaultRegistry, MetricsRegistry } from './metrics.ts';
 import { defaultApiOptions, type ApiOptions } from './options.ts';
 import { errorHandler, problem, problemResponse } from './problem.ts';
 import { rateLimit } from './rate-limit.ts';
+import { registerControlRoutes } from './routes/control.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerHookRoutes } from './routes/hooks.ts';
 import { registerInstanceRoutes } from './routes/instances.ts';
@@ -133,6 +134,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerHealth(app, deps);
   registerWorkflowRoutes(app, ctx);
   registerInstanceRoutes(app, ctx);
+  registerControlRoutes(app, ctx);
   registerEventRoutes(app, ctx);
   registerHookRoutes(app, ctx);
   registerMetricsRoute(app, ctx);
