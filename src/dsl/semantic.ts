@@ -59,9 +59,24 @@ export function semanticIssues(doc: unknown): ValidationIssue[] {
     if (isPlainObject(endpoint)) checkAuthentication(endpoint.authentication, joinPointer(pointer, 'authentication'), true);
   };
 
+  /** `input.schema` / `output.schema` / `export.schema`: Weir validates inline JSON Schema documents only. */
   const checkSchemaResource = (holder: unknown, pointer: string) => {
-    if (!isPlainObject(holder) || !isPlainObject(holder.schema) || !isPlainObject(holder.schema.resource)) return;
-    checkEndpoint(holder.schema.resource.endpoint, joinPointer(pointer, 'schema', 'resource', 'endpoint'));
+    if (!isPlainObject(holder) || !isPlainObject(holder.schema)) return;
+    const schema = holder.schema;
+    const at = joinPointer(pointer, 'schema');
+    if (typeof schema.format === 'string' && !/^json(:|$)/.test(schema.format)) {
+      issue(joinPointer(at, 'format'), 'not_supported', `schema format '${schema.format}' is not supported by Weir (only json)`);
+    }
+    if (isPlainObject(schema.resource)) {
+      issue(joinPointer(at, 'resource'), 'not_supported', "external schema resources are not supported by Weir; inline the JSON Schema under 'document'");
+      checkEndpoint(schema.resource.endpoint, joinPointer(at, 'resource', 'endpoint'));
+    }
+    if (Object.hasOwn(schema, 'document') && !Object.hasOwn(schema, 'resource')) {
+      const doc = schema.document;
+      if (doc === null || (typeof doc !== 'object' && typeof doc !== 'boolean') || Array.isArray(doc)) {
+        issue(joinPointer(at, 'document'), 'invalid_schema_document', 'a JSON Schema document must be an object (or true/false)');
+      }
+    }
   };
 
   const checkVariable = (name: unknown, pointer: string, what: string) => {
@@ -151,6 +166,8 @@ export function semanticIssues(doc: unknown): ValidationIssue[] {
         checkVariable(task.for.at, at('for', 'at'), 'for.at');
       }
       if (isPlainObject(task.foreach)) {
+        checkSchemaResource(task.foreach.output, at('foreach', 'output'));
+        checkSchemaResource(task.foreach.export, at('foreach', 'export'));
         checkVariable(task.foreach.item, at('foreach', 'item'), 'foreach.item');
         checkVariable(task.foreach.at, at('foreach', 'at'), 'foreach.at');
       }

@@ -43,6 +43,7 @@ const taskMutations: TaskMutation[] = [
   { name: 'timeout with unknown unit', applies: () => true, mutate: (t) => (t.timeout = { after: { weeks: 1 } }) },
   { name: 'output.as is a number', applies: () => true, mutate: (t) => (t.output = { as: 42 }) },
   { name: 'input has unknown property', applies: () => true, mutate: (t) => (t.input = { form: '.' }) },
+  { name: 'input schema document is a string', applies: () => true, mutate: (t) => (t.input = { schema: { document: 'object' } }) },
   { name: 'then names no task', applies: () => true, mutate: (t) => (t.then = 'noSuchTask') },
   { name: 'timeout names no timeout', applies: () => true, mutate: (t) => (t.timeout = 'noSuchTimeout') },
   // call

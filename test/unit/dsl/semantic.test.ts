@@ -121,6 +121,17 @@ do:
     for (const i of issues) expect(i.message).toContain('not supported by Weir');
   });
 
+  it('schemas: inline JSON Schema only (no external resources, no other formats)', () => {
+    expect(issuesOf(`input:\n  schema: { format: 'json:2020-12', document: { type: object } }\ndo: []\n`)).toEqual([]);
+    expect(brief(issuesOf(`do:
+  - a:
+      set: { x: 1 }
+      input: { schema: { format: avro, document: {} } }
+      output: { schema: { resource: { endpoint: 'https://s.test/schema.json' } } }
+      export: { schema: { document: 'object' } }
+`))).toEqual(['/do/0/a/input/schema/format [not_supported]', '/do/0/a/output/schema/resource [not_supported]', '/do/0/a/export/schema/document [invalid_schema_document]']);
+  });
+
   it('loop and catch variables must be identifiers (they become jq $variables)', () => {
     expect(brief(issuesOf(`do:
   - a:
