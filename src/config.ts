@@ -56,6 +56,7 @@ export const configSchema = z.object({
   WEIR_MAX_DELIVERIES: int(1, 1_000, 5),
   WEIR_HEARTBEAT_INTERVAL: int(100, 600_000, 5_000),
   WEIR_CHECKPOINT_GROUP: int(1, 1_000, 64),
+  WEIR_EVENT_WINDOW: int(0, 86_400, 60),
   WEIR_SHUTDOWN_TIMEOUT: int(0, 3_600_000, 25_000),
   WEIR_HTTP_ALLOW_PRIVATE: bool(false),
   WEIR_HTTP_ALLOW_HOSTS: list.default([]),
@@ -82,6 +83,7 @@ export interface Config {
     readonly maxDeliveries: number;
     readonly shutdownTimeoutMs: number;
     readonly checkpointGroup: number;
+    readonly eventWindowSeconds: number;
   };
   readonly pool: { readonly max: number; readonly min: number; readonly budget?: number; readonly reserve: number; readonly heartbeatMs: number };
   readonly effects: { readonly allowPrivate: boolean; readonly allowHosts: readonly string[]; readonly httpTimeoutMs: number };
@@ -127,6 +129,7 @@ export function loadConfig(env: Env): Config {
       maxDeliveries: c.WEIR_MAX_DELIVERIES,
       shutdownTimeoutMs: c.WEIR_SHUTDOWN_TIMEOUT,
       checkpointGroup: c.WEIR_CHECKPOINT_GROUP,
+      eventWindowSeconds: c.WEIR_EVENT_WINDOW,
     },
     pool: {
       max: c.WEIR_DB_POOL_MAX,

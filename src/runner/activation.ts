@@ -26,6 +26,7 @@ export interface ActivationDeps {
   http: HttpPerformerOptions;
   visibilityTimeoutSeconds: number;
   maxDeliveries: number;
+  eventWindowSeconds?: number;
   secrets?: (namespace: string) => Record<string, unknown> | undefined;
   runtime?: EngineContext['runtime'];
 }
@@ -100,7 +101,7 @@ export async function activate(deps: ActivationDeps, queue: string, msg: Message
   let version = row.version;
   const stimulus = toStimulus(body, row);
   let pending: HttpEffect[] = row.pending ?? [];
-  const acc = newAccumulator();
+  const acc = newAccumulator(deps.eventWindowSeconds ?? 0);
   let changed = false;
 
   if (stimulus && !isStale(state, stimulus)) {
@@ -178,7 +179,7 @@ function toStimulus(body: RunnerMessage | undefined, row: Row): Stimulus | undef
 
 type ChildEffect = Extract<Effect, { kind: 'startChild' }>;
 
-function newAccumulator() {
+function newAccumulator(eventWindowSeconds: number) {
   let history: HistoryEntry[] = [];
   let timers: Checkpoint['timers'] = [];
   let cancelTimers: string[] = [];
@@ -243,6 +244,7 @@ function newAccumulator() {
         timers: timers.map((t) => ({ ...t, queue: row.queue, message: { instance: row.id, kind: 'timer', target: t.id } })),
         cancelTimers,
         subscriptions,
+        eventWindowSeconds,
         unsubscribe,
         emits,
         children: acc.children,

@@ -12,7 +12,7 @@ import type { CloudEvent, Effect, HistoryEntry, InstanceState, WorkflowError } f
 import { json, type Sql } from '../store/sql.ts';
 import { pgmq } from '../store/queries/pgmq.ts';
 import { startInstance, type InstanceStatus, type RunnerMessage, type StartRequest } from '../store/queries/instances.ts';
-import { deliverEvents } from './events.ts';
+import { deliverBacklog, deliverEvents } from './events.ts';
 import { notifyWork } from '../store/notify.ts';
 
 export type HttpEffect = Extract<Effect, { kind: 'http' }>;
@@ -30,6 +30,8 @@ export interface Checkpoint {
   timers: { id: string; dueAt: number; queue: string; message: RunnerMessage }[];
   cancelTimers: string[];
   subscriptions: { id: string; taskRef: string; filters: unknown }[];
+  /** Seconds of stored events a new subscription also receives (WEIR_EVENT_WINDOW). */
+  eventWindowSeconds?: number;
   unsubscribe: string[];
   emits: CloudEvent[];
   children: StartRequest[];
@@ -94,6 +96,7 @@ export async function writeCheckpoint(tx: Sql, cp: Checkpoint): Promise<boolean>
       SELECT s->>'id', ${cp.instanceId}::uuid, s->>'taskRef', s->'filters'
       FROM jsonb_array_elements(${json(cp.subscriptions)}::jsonb) AS s
       ON CONFLICT (instance_id, id) DO NOTHING`;
+    await deliverBacklog(tx, cp.instanceId, row.queue, cp.subscriptions, cp.eventWindowSeconds ?? 0);
   }
   for (const child of cp.children) await startInstance(tx, child);
   if (cp.cancelChildren.length) {

@@ -9,6 +9,7 @@ import { WeirError } from '../errors.ts';
 import { pgmq } from '../store/queries/pgmq.ts';
 import { getWorkflow, insertWorkflow, type WorkflowRow } from '../store/queries/workflows.ts';
 import type { Sql } from '../store/sql.ts';
+import { scheduleProblems, syncSchedule } from '../scheduler/schedules.ts';
 
 export const DEFAULT_QUEUE = 'weir_default';
 
@@ -72,10 +73,14 @@ export async function registerWorkflow(sql: Sql, text: string, options: { format
   const { document, workflow } = validateDocument(text, options.format);
   const { namespace, name, version } = workflow.document;
   const queue = queueOf(document, options.queue);
+  const problems = scheduleProblems(workflow, document);
+  if (problems.length) throw new WeirError('validation_failed', 'the workflow schedule is invalid', { errors: problems });
   const digest = await digestOf(document);
   const result = await sql.begin(async (tx) => {
     await pgmq.create(tx, queue);
-    return insertWorkflow(tx, { namespace, name, version, document, source: text, digest, queue });
+    const inserted = await insertWorkflow(tx, { namespace, name, version, document, source: text, digest, queue });
+    if (inserted.outcome === 'created') await syncSchedule(tx, workflow, document);
+    return inserted;
   });
   if (result.outcome === 'conflict') {
     throw new WeirError('conflict', `${namespace}/${name} version ${version} is already registered with a different document; versions are immutable — register a new version`);

@@ -9,9 +9,20 @@ import { json, type Sql } from '../store/sql.ts';
 import { pgmq } from '../store/queries/pgmq.ts';
 import type { RunnerMessage } from '../store/queries/instances.ts';
 import { notifyWork } from '../store/notify.ts';
+import { startInstance } from '../store/queries/instances.ts';
+import { attributesMatch } from '../tasks/event-match.ts';
+import type { EventConsumptionStrategy } from '../dsl/index.ts';
+
+/**
+ * Event matching takes one transaction-scoped advisory lock, both here and where a `listen`
+ * registers its subscription (with its backlog scan): of two concurrent transactions, the second
+ * always sees the first's event or subscription, so no event slips between an emit and a listen.
+ */
+export const EVENTS_LOCK_KEY = '8603398603210649204';
 
 export async function deliverEvents(tx: Sql, events: readonly CloudEvent[]): Promise<number> {
   if (events.length === 0) return 0;
+  await tx`SELECT pg_advisory_xact_lock(${EVENTS_LOCK_KEY}::bigint)`;
   await tx`
     INSERT INTO weir.events (id, source, type, subject, time, data, event)
     SELECT e->>'id', e->>'source', e->>'type', e->>'subject', (e->>'time')::timestamptz, e->'data', e
@@ -25,7 +36,7 @@ export async function deliverEvents(tx: Sql, events: readonly CloudEvent[]): Pro
        OR EXISTS (SELECT 1 FROM jsonb_array_elements_text(s.filters->'types') AS p(pattern),
                                 jsonb_array_elements_text(${json(types)}::jsonb) AS e(type)
                   WHERE e.type ~ ('^(?:' || p.pattern || ')$'))`;
-  let sent = 0;
+  let sent = await startOnEvents(tx, events);
   for (const s of subs) {
     const relevant = events.filter((e) => !Array.isArray(s.types) || s.types.some((p) => new RegExp(`^(?:${p})$`).test(e.type)));
     if (!relevant.length) continue;
@@ -51,4 +62,62 @@ export function literalTypes(filters: readonly unknown[]): string[] | null {
     types.push(t);
   }
   return types.length ? types : null;
+}
+
+/** `schedule.on` workflows: each matching event starts an instance with the event as its input. */
+async function startOnEvents(tx: Sql, events: readonly CloudEvent[]): Promise<number> {
+  const schedules = await tx<{ id: string; namespace: string; workflow_name: string; workflow_version: string; spec: { on: EventConsumptionStrategy }; queue: string; now: Date }>`
+    SELECT s.id, s.namespace, s.workflow_name, s.workflow_version, s.spec, w.queue, weir.now() AS now FROM weir.schedules s
+    JOIN weir.workflows w ON w.namespace = s.namespace AND w.name = s.workflow_name AND w.version = s.workflow_version
+    WHERE s.enabled AND s.kind = 'on'`;
+  let started = 0;
+  for (const s of schedules) {
+    const on = s.spec.on;
+    const filters = 'one' in on ? [on.one] : 'any' in on ? on.any : [];
+    for (const event of events) {
+      const now = new Date(s.now).getTime();
+      if (filters.length && !filters.some((f) => attributesMatch(f, event, {}, now))) continue;
+      const { created } = await startInstance(tx, {
+        namespace: s.namespace,
+        workflowName: s.workflow_name,
+        workflowVersion: s.workflow_version,
+        queue: s.queue,
+        input: event,
+        idempotencyKey: `schedule:${s.id}:event:${event.source}:${event.id}`,
+      });
+      if (created) started++;
+    }
+  }
+  return started;
+}
+
+/**
+ * A new subscription also receives the events stored in the last `windowSeconds` that its types
+ * allow (an emit that committed just before the listen registered is not lost); the interpreter
+ * applies the filters. Runs in the checkpoint that registers the subscription.
+ */
+export async function deliverBacklog(
+  tx: Sql,
+  instanceId: string,
+  queue: string,
+  subs: readonly { id: string; filters: unknown }[],
+  windowSeconds: number,
+): Promise<number> {
+  if (!subs.length) return 0;
+  await tx`SELECT pg_advisory_xact_lock(${EVENTS_LOCK_KEY}::bigint)`;
+  if (windowSeconds <= 0) return 0;
+  let sent = 0;
+  for (const sub of subs) {
+    const types = (sub.filters as { types?: string[] | null }).types ?? null;
+    const rows = await tx<{ event: CloudEvent }>`
+      SELECT event FROM weir.events
+      WHERE received_at >= weir.now() - make_interval(secs => ${windowSeconds})
+        AND (${json(types)}::jsonb IS NULL
+             OR EXISTS (SELECT 1 FROM jsonb_array_elements_text(${json(types)}::jsonb) AS p(pattern) WHERE type ~ ('^(?:' || p.pattern || ')$')))
+      ORDER BY received_at, id LIMIT 100`;
+    if (!rows.length) continue;
+    await pgmq.send(tx, queue, { instance: instanceId, kind: 'event', target: sub.id, events: rows.map((r) => r.event) } satisfies RunnerMessage);
+    sent++;
+  }
+  return sent;
 }

@@ -14,6 +14,7 @@ import { activate, loadInstances, type ActivationOutcome } from './activation.ts
 import { CheckpointWriter } from './checkpoint.ts';
 import { DefinitionCache } from './definitions.ts';
 import { fireDueTimers } from './timers.ts';
+import { fireDueSchedules } from '../scheduler/schedules.ts';
 
 export interface RunnerOptions {
   sql: Sql;
@@ -39,6 +40,7 @@ export interface DrainReport {
   dead: number;
   errors: number;
   timersFired: number;
+  schedulesFired: number;
   ms: number;
 }
 
@@ -52,7 +54,7 @@ export class Runner {
   #signal: AbortSignal | undefined;
   /** Messages read and not yet finished, by msg id: what a stop past its deadline releases. */
   readonly #inflight = new Map<number, string>();
-  readonly stats = { messages: 0, done: 0, stale: 0, conflicts: 0, dead: 0, errors: 0, timersFired: 0 };
+  readonly stats = { messages: 0, done: 0, stale: 0, conflicts: 0, dead: 0, errors: 0, timersFired: 0, schedulesFired: 0 };
 
   constructor(options: RunnerOptions) {
     this.#o = options;
@@ -68,8 +70,9 @@ export class Runner {
   /** One sweep: due timers, then one batch from each queue. Returns what it did. */
   async sweep(limit = Number.POSITIVE_INFINITY): Promise<DrainReport> {
     const started = performance.now();
-    const report: DrainReport = { messages: 0, done: 0, stale: 0, conflicts: 0, dead: 0, errors: 0, timersFired: 0, ms: 0 };
+    const report: DrainReport = { messages: 0, done: 0, stale: 0, conflicts: 0, dead: 0, errors: 0, timersFired: 0, schedulesFired: 0, ms: 0 };
     report.timersFired = await fireDueTimers(this.#o.sql, Math.max(100, this.#o.runner.batchSize * 4));
+    report.schedulesFired = await fireDueSchedules(this.#o.sql, 100);
     for (const queue of await this.#queues()) {
       const qty = Math.min(this.#o.runner.batchSize, limit - report.messages);
       if (qty <= 0) break;
@@ -84,7 +87,7 @@ export class Runner {
       await this.#runBatch(queue, batch, report);
     }
     report.ms = performance.now() - started;
-    for (const k of ['messages', 'done', 'stale', 'conflicts', 'dead', 'errors', 'timersFired'] as const) this.stats[k] += report[k];
+    for (const k of ['messages', 'done', 'stale', 'conflicts', 'dead', 'errors', 'timersFired', 'schedulesFired'] as const) this.stats[k] += report[k];
     return report;
   }
 
@@ -103,6 +106,7 @@ export class Runner {
       http: this.#o.http ?? {},
       visibilityTimeoutSeconds: this.#o.runner.visibilityTimeoutSeconds,
       maxDeliveries: this.#o.runner.maxDeliveries,
+      eventWindowSeconds: this.#o.runner.eventWindowSeconds,
       ...(this.#o.secrets ? { secrets: this.#o.secrets } : {}),
       ...(this.#o.runtime ? { runtime: this.#o.runtime } : {}),
     };
@@ -145,13 +149,13 @@ export class Runner {
   /** Runs sweeps until there is no work left or a cap is reached. */
   async drain(options: DrainOptions = {}): Promise<DrainReport> {
     const started = performance.now();
-    const total: DrainReport = { messages: 0, done: 0, stale: 0, conflicts: 0, dead: 0, errors: 0, timersFired: 0, ms: 0 };
+    const total: DrainReport = { messages: 0, done: 0, stale: 0, conflicts: 0, dead: 0, errors: 0, timersFired: 0, schedulesFired: 0, ms: 0 };
     const maxMessages = options.maxMessages ?? Number.POSITIVE_INFINITY;
     const maxMillis = options.maxMillis ?? Number.POSITIVE_INFINITY;
     for (;;) {
       const r = await this.sweep(maxMessages - total.messages);
-      for (const k of ['messages', 'done', 'stale', 'conflicts', 'dead', 'errors', 'timersFired'] as const) total[k] += r[k];
-      const idle = r.messages === 0 && r.timersFired === 0;
+      for (const k of ['messages', 'done', 'stale', 'conflicts', 'dead', 'errors', 'timersFired', 'schedulesFired'] as const) total[k] += r[k];
+      const idle = r.messages === 0 && r.timersFired === 0 && r.schedulesFired === 0;
       if (idle || total.messages >= maxMessages || performance.now() - started >= maxMillis) break;
     }
     total.ms = performance.now() - started;
@@ -194,7 +198,7 @@ export class Runner {
         let delay: number;
         try {
           const r = await this.sweep();
-          const busy = r.messages > 0 || r.timersFired > 0;
+          const busy = r.messages > 0 || r.timersFired > 0 || r.schedulesFired > 0;
           idleDelay = busy ? pollIntervalMs : Math.min(pollIntervalMaxMs, idleDelay * 2);
           delay = busy ? pollIntervalMs : idleDelay;
         } catch (error) {

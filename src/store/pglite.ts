@@ -42,7 +42,7 @@ export async function openPglite(dataDir?: string): Promise<PgliteHandle> {
     },
   });
   return {
-    sql: makeSql('pglite', runner(client, false), (value) => JSON.stringify(value)),
+    sql: makeSql('pglite', runner(client, false), (value) => (value === null ? null : JSON.stringify(value))),
     client,
     close: () => client.close(),
   };

@@ -26,7 +26,11 @@ export class JsonParam {
   }
 }
 
-/** Marks a value to be sent as JSON; write `${json(v)}::jsonb`. Each adapter encodes it its own way. */
+/**
+ * Marks a value to be sent as JSON; write `${json(v)}::jsonb`. Each adapter encodes it its own way.
+ * JSON `null` arrives as SQL NULL on both drivers (postgres.js cannot send a jsonb 'null'), so
+ * test an optional JSON parameter with `${json(x)}::jsonb IS NULL`.
+ */
 export function json(value: unknown): JsonParam {
   return new JsonParam(value);
 }

@@ -144,9 +144,9 @@ export interface InstanceFilter {
 export async function listInstances(sql: Sql, filter: InstanceFilter, page: { limit: number; before?: string }): Promise<InstanceRow[]> {
   const rows = await sql<Raw>`
     SELECT * FROM weir.instances
-    WHERE (${json(filter.namespaces ?? null)}::jsonb = 'null'::jsonb OR namespace IN (SELECT jsonb_array_elements_text(${json(filter.namespaces ?? null)}::jsonb)))
+    WHERE (${json(filter.namespaces ?? null)}::jsonb IS NULL OR namespace IN (SELECT jsonb_array_elements_text(${json(filter.namespaces ?? null)}::jsonb)))
       AND (${filter.workflowName ?? null}::text IS NULL OR workflow_name = ${filter.workflowName ?? null})
-      AND (${json(filter.statuses ?? null)}::jsonb = 'null'::jsonb OR status IN (SELECT jsonb_array_elements_text(${json(filter.statuses ?? null)}::jsonb)))
+      AND (${json(filter.statuses ?? null)}::jsonb IS NULL OR status IN (SELECT jsonb_array_elements_text(${json(filter.statuses ?? null)}::jsonb)))
       AND (${filter.createdAfter ?? null}::timestamptz IS NULL OR created_at >= ${filter.createdAfter ?? null}::timestamptz)
       AND (${filter.createdBefore ?? null}::timestamptz IS NULL OR created_at < ${filter.createdBefore ?? null}::timestamptz)
       AND (${page.before ?? null}::uuid IS NULL OR id < ${page.before ?? null}::uuid)

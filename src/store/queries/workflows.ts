@@ -69,7 +69,7 @@ export async function listWorkflows(
   const rows = await sql<{ namespace: string; name: string; versions: string[] }>`
     SELECT namespace, name, array_agg(version) AS versions FROM weir.workflows
     WHERE (namespace, name) > (${after.namespace}, ${after.name})
-      AND (${json(ns)}::jsonb = 'null'::jsonb OR namespace IN (SELECT jsonb_array_elements_text(${json(ns)}::jsonb)))
+      AND (${json(ns)}::jsonb IS NULL OR namespace IN (SELECT jsonb_array_elements_text(${json(ns)}::jsonb)))
     GROUP BY namespace, name ORDER BY namespace, name LIMIT ${options.limit}`;
   return rows.map((r) => {
     const versions = [...r.versions].sort((a, b) => compareSemver(b, a));
