@@ -49,8 +49,19 @@ export function semanticIssues(doc: unknown): ValidationIssue[] {
     }
     for (const scheme of ['basic', 'bearer', 'digest', 'oauth2', 'oidc']) {
       const config = auth[scheme];
-      if (isPlainObject(config) && typeof config.use === 'string' && !secrets.has(config.use)) {
-        issue(joinPointer(pointer, scheme, 'use'), 'unknown_reference', `secret '${config.use}' is not declared in use.secrets (${listNames('secrets', secrets)})`);
+      if (!isPlainObject(config)) continue;
+      if (typeof config.use === 'string') {
+        if (!secrets.has(config.use)) {
+          issue(joinPointer(pointer, scheme, 'use'), 'unknown_reference', `secret '${config.use}' is not declared in use.secrets (${listNames('secrets', secrets)})`);
+        }
+      } else if (scheme === 'oauth2' || scheme === 'oidc') {
+        // Weir requests tokens itself (client_credentials or password grant) from the authority.
+        if (config.authority === undefined) {
+          issue(joinPointer(pointer, scheme), 'incomplete_authentication', `${scheme} authentication needs an authority (the token issuer's URI)`);
+        }
+        if (typeof config.grant === 'string' && config.grant !== 'client_credentials' && config.grant !== 'password') {
+          issue(joinPointer(pointer, scheme, 'grant'), 'not_supported', `${scheme} grant '${config.grant}' is not supported by Weir (client_credentials or password)`);
+        }
       }
     }
   };

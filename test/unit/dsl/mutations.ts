@@ -31,6 +31,7 @@ const rootMutations: Array<{ name: string; mutate(doc: Obj): void }> = [
   { name: 'schedule every is a word', mutate: (d) => (d.schedule = { every: 'hourly' }) },
   { name: 'use.functions with unknown kind', mutate: (d) => (d.use = { ...((d.use as Obj) ?? {}), functions: { f: { frob: 1 } } }) },
   { name: 'use.authentications with two schemes', mutate: (d) => (d.use = { ...((d.use as Obj) ?? {}), authentications: { a: { basic: { username: 'u', password: 'p' }, bearer: { token: 't' } } } }) },
+  { name: 'use.authentications oauth2 without authority', mutate: (d) => (d.use = { ...((d.use as Obj) ?? {}), authentications: { a: { oauth2: { grant: 'client_credentials', client: { id: 'c' } } } } }) },
   { name: 'use.errors without status', mutate: (d) => (d.use = { ...((d.use as Obj) ?? {}), errors: { e: { type: 'https://example.com/e' } } }) },
 ];
 

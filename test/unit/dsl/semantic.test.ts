@@ -121,6 +121,16 @@ do:
     for (const i of issues) expect(i.message).toContain('not supported by Weir');
   });
 
+  it('oauth2/oidc: an authority and a grant Weir can request', () => {
+    expect(brief(issuesOf(`use:
+  authentications:
+    ok: { oauth2: { authority: 'https://id.test', grant: client_credentials, client: { id: c, secret: s } } }
+    noAuthority: { oidc: { grant: password, username: u, password: p } }
+    implicit: { oauth2: { authority: 'https://id.test', grant: authorization_code } }
+do: []
+`))).toEqual(['/use/authentications/noAuthority/oidc [incomplete_authentication]', '/use/authentications/implicit/oauth2/grant [not_supported]']);
+  });
+
   it('schemas: inline JSON Schema only (no external resources, no other formats)', () => {
     expect(issuesOf(`input:\n  schema: { format: 'json:2020-12', document: { type: object } }\ndo: []\n`)).toEqual([]);
     expect(brief(issuesOf(`do:
