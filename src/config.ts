@@ -57,6 +57,8 @@ export const configSchema = z.object({
   WEIR_HEARTBEAT_INTERVAL: int(100, 600_000, 5_000),
   WEIR_CHECKPOINT_GROUP: int(1, 1_000, 64),
   WEIR_EVENT_WINDOW: int(0, 86_400, 60),
+  WEIR_RETENTION_DAYS: int(1, 36_500, 30),
+  WEIR_EVENT_RETENTION_HOURS: int(1, 87_600, 24),
   WEIR_SHUTDOWN_TIMEOUT: int(0, 3_600_000, 25_000),
   WEIR_HTTP_ALLOW_PRIVATE: bool(false),
   WEIR_HTTP_ALLOW_HOSTS: list.default([]),
@@ -84,6 +86,7 @@ export interface Config {
     readonly shutdownTimeoutMs: number;
     readonly checkpointGroup: number;
     readonly eventWindowSeconds: number;
+    readonly retention: { readonly instanceDays: number; readonly eventHours: number };
   };
   readonly pool: { readonly max: number; readonly min: number; readonly budget?: number; readonly reserve: number; readonly heartbeatMs: number };
   readonly effects: { readonly allowPrivate: boolean; readonly allowHosts: readonly string[]; readonly httpTimeoutMs: number };
@@ -130,6 +133,7 @@ export function loadConfig(env: Env): Config {
       shutdownTimeoutMs: c.WEIR_SHUTDOWN_TIMEOUT,
       checkpointGroup: c.WEIR_CHECKPOINT_GROUP,
       eventWindowSeconds: c.WEIR_EVENT_WINDOW,
+      retention: { instanceDays: c.WEIR_RETENTION_DAYS, eventHours: c.WEIR_EVENT_RETENTION_HOURS },
     },
     pool: {
       max: c.WEIR_DB_POOL_MAX,

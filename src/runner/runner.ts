@@ -15,6 +15,7 @@ import { CheckpointWriter } from './checkpoint.ts';
 import { DefinitionCache } from './definitions.ts';
 import { fireDueTimers } from './timers.ts';
 import { fireDueSchedules } from '../scheduler/schedules.ts';
+import { purgeExpired } from '../scheduler/retention.ts';
 
 export interface RunnerOptions {
   sql: Sql;
@@ -50,6 +51,7 @@ export class Runner {
   readonly #definitions = new DefinitionCache();
   readonly #errorKinds = new Set<string>();
   #loop: Promise<void> | undefined;
+  #lastPurge = 0;
   #wake: (() => void) | undefined;
   #signal: AbortSignal | undefined;
   /** Messages read and not yet finished, by msg id: what a stop past its deadline releases. */
@@ -85,6 +87,11 @@ export class Runner {
       }
       report.messages += batch.length;
       await this.#runBatch(queue, batch, report);
+    }
+    // Retention: at most once a minute per replica, bounded batches, only from the background loop.
+    if (this.#signal && performance.now() - this.#lastPurge > 60_000) {
+      this.#lastPurge = performance.now();
+      await purgeExpired(this.#o.sql, { ...this.#o.runner.retention, batch: 500 }).catch((e: Error) => this.#logOnce(e, { where: 'retention' }));
     }
     report.ms = performance.now() - started;
     for (const k of ['messages', 'done', 'stale', 'conflicts', 'dead', 'errors', 'timersFired', 'schedulesFired'] as const) this.stats[k] += report[k];

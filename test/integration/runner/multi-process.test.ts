@@ -1,7 +1,7 @@
 /**
  * Replicas die at any moment and nothing is lost: 3 `weir worker` processes on one database,
  * N instances of a workflow whose `call: http` increments a counter keyed by Idempotency-Key,
- * one random worker killed with SIGKILL every 2 s and restarted. Every instance completes;
+ * one random worker killed with SIGKILL every 2 s (for 20 s; WEIR_TEST_CHAOS_MS) and restarted. Every instance completes;
  * duplicate calls (at-least-once HTTP) are counted separately from losses, which must be 0.
  * N defaults to 2,000 (WEIR_TEST_KILL_INSTANCES overrides).
  */
@@ -57,7 +57,7 @@ do:
   let completed = 0;
   const count = async () => (await sql<{ n: number }>`SELECT count(*)::int AS n FROM weir.instances WHERE status = 'completed'`)[0].n;
   // Chaos: a random worker dies every 2 s (bounded to 60 s) and is replaced.
-  const chaosUntil = Date.now() + Number(process.env.WEIR_TEST_CHAOS_MS ?? 60_000);
+  const chaosUntil = Date.now() + Number(process.env.WEIR_TEST_CHAOS_MS ?? 20_000);
   while (Date.now() < chaosUntil && killEveryMs <= 60_000) {
     await new Promise((r) => setTimeout(r, killEveryMs));
     completed = await count();
