@@ -20,14 +20,23 @@ import type { EventConsumptionStrategy } from '../dsl/index.ts';
  */
 export const EVENTS_LOCK_KEY = '8603398603210649204';
 
-export async function deliverEvents(tx: Sql, events: readonly CloudEvent[]): Promise<number> {
-  if (events.length === 0) return 0;
+/**
+ * Stores events and wakes their subscribers. With `dedupe`, an event whose (source, id) is already
+ * stored wakes nobody (CloudEvents are identified by source + id: a redelivery is not a new event).
+ * Without it, the caller stored them already and every event given is delivered.
+ */
+export async function deliverEvents(tx: Sql, given: readonly CloudEvent[], options: { dedupe?: boolean } = {}): Promise<number> {
+  if (given.length === 0) return 0;
   await tx`SELECT pg_advisory_xact_lock(${EVENTS_LOCK_KEY}::bigint)`;
-  await tx`
+  const stored = await tx<{ source: string; id: string }>`
     INSERT INTO weir.events (id, source, type, subject, time, data, event)
     SELECT e->>'id', e->>'source', e->>'type', e->>'subject', (e->>'time')::timestamptz, e->'data', e
-    FROM jsonb_array_elements(${json(events)}::jsonb) AS e
-    ON CONFLICT (source, id) DO NOTHING`;
+    FROM jsonb_array_elements(${json(given)}::jsonb) AS e
+    ON CONFLICT (source, id) DO NOTHING
+    RETURNING source, id`;
+  const fresh = new Set(stored.map((r) => `${r.source}\u0000${r.id}`));
+  const events = options.dedupe ? given.filter((e) => fresh.has(`${e.source}\u0000${e.id}`)) : given;
+  if (events.length === 0) return 0;
   const types = [...new Set(events.map((e) => e.type))];
   const subs = await tx<{ instance_id: string; id: string; queue: string; types: string[] | null }>`
     SELECT s.instance_id, s.id, i.queue, s.filters->'types' AS types
