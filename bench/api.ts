@@ -23,6 +23,14 @@ const connections = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const poolMax = Number(process.env.BENCH_POOL ?? 10);
 const adminKey = 'bench-admin-key-0123456789abcdef';
 
+// A load-generator socket reset when a run ends has been seen to surface here as an unhandled
+// ECONNRESET (the server itself survives client resets mid-body); it must not abort the figures.
+process.on('uncaughtException', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'ECONNRESET') return;
+  console.error(error);
+  process.exit(1);
+});
+
 const db = await benchDatabase('api');
 const handle = openPostgres({ url: db.url, max: poolMax, prepare: true, applicationName: 'weir-bench-api' });
 const store = { driver: 'postgres', sql: handle.sql, check: async () => ({ ok: true }) } as Partial<Store> as Store;
