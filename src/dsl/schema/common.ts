@@ -11,9 +11,7 @@ import {
   int,
   isPlainObject,
   keyedUnion,
-  runtimeExpression,
   runtimeExpressionPattern,
-  stringMap,
   stringOrObject,
   uriTemplate,
   uriTemplatePattern,
@@ -245,4 +243,3 @@ export const eventConsumptionStrategy: z.ZodType<M.EventConsumptionStrategy> = k
   { exclusive: true },
 );
 
-export { anyMap, runtimeExpression, stringMap, uriTemplate };

@@ -139,7 +139,6 @@ export function namedList<T>(what: string, itemSchema: () => z.ZodType, options:
 
 /** `${ … }` as the JSON schema's `runtimeExpression` pattern (dotAll, so multi-line programs pass). */
 export const runtimeExpressionPattern = /^\s*\$\{.+\}\s*$/s;
-export const runtimeExpression = z.string().regex(runtimeExpressionPattern, { message: 'expected a runtime expression ${ ... }' });
 
 const absolute = /^[A-Za-z][A-Za-z0-9+\-.]*:\/\/.*/s;
 // RFC 6570 (level 4): literals, pct-encoded bytes and {op var.name:len,var*} expressions. Like the
@@ -154,10 +153,5 @@ const templateGrammar = new RegExp(
 export const uriTemplatePattern = { test: (s: string): boolean => absolute.test(s) && templateGrammar.test(s) };
 export const uriTemplate = z.string().refine((s) => uriTemplatePattern.test(s), { message: 'expected an absolute URI or URI template (scheme://...)' });
 
-export function isRuntimeExpression(v: unknown): v is string {
-  return typeof v === 'string' && runtimeExpressionPattern.test(v);
-}
-
-export const stringMap = z.record(z.string(), z.string());
 export const anyMap = z.record(z.string(), z.unknown());
 export const int = z.number().int();
