@@ -76,11 +76,10 @@ export async function activate(deps: ActivationDeps, queue: string, msg: Message
   if (msg.readCt > deps.maxDeliveries) return moveToDead(deps, queue, msg, row);
   if (row.status === 'suspended' && body?.kind !== 'cancel') return park(deps.sql, queue, msg, row);
 
+  // The database clock is the only clock: read at load, and again after each round of I/O.
   let now = new Date(row.now).getTime();
-  const started = performance.now();
-  const clock = () => now + (performance.now() - started);
   const ctx = (): EngineContext => ({
-    now: Math.round(clock()),
+    now,
     instanceId: row.id,
     seed: row.id,
     ...(deps.secrets ? { secrets: deps.secrets(row.namespace) ?? {} } : {}),
@@ -123,6 +122,8 @@ export async function activate(deps: ActivationDeps, queue: string, msg: Message
     while (pending.length) {
       const round = pending;
       const outcomes = await Promise.all(round.map((e) => performHttp(e, deps.http)));
+      const [clock] = await deps.sql<{ now: Date }>`SELECT weir.now() AS now`;
+      now = new Date(clock.now).getTime();
       pending = [];
       for (let i = 0; i < round.length; i++) {
         if (!state) break;

@@ -156,11 +156,13 @@ export function onResult(f: TaskFrame, env: Env, s: HttpCallState, stimulus: Sti
   }
   const ok = r.status >= 200 && r.status < (s.redirect ? 400 : 300);
   if (!ok) {
+    const retryAfterMs = retryAfter(r, env.ctx.now);
     return failWith(
       workflowError('communication', `${s.req.method} ${s.req.url} answered ${r.status}${excerpt(r.body)}`, {
         status: r.status,
         title: r.status === 404 ? 'Not Found' : `HTTP ${r.status}`,
         instance: f.ptr,
+        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
       }),
     );
   }
@@ -187,4 +189,20 @@ function excerpt(body: unknown): string {
   if (body === null || body === undefined || body === '') return '';
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   return `: ${text.length > 200 ? text.slice(0, 200) + '…' : text}`;
+}
+
+/** Longest Retry-After honoured: a server asking for more is treated as asking for a day. */
+const MAX_RETRY_AFTER_MS = 24 * 3600 * 1000;
+
+/**
+ * The server's `Retry-After` (seconds, or an HTTP date measured against the engine clock), in ms.
+ * A retry policy waits at least this long before the next attempt.
+ */
+export function retryAfter(r: HttpResponseData, now: number): number | undefined {
+  const key = Object.keys(r.headers ?? {}).find((k) => k.toLowerCase() === 'retry-after');
+  const raw = key ? String(r.headers[key]).trim() : '';
+  if (!raw) return undefined;
+  const ms = /^\d+$/.test(raw) ? Number(raw) * 1000 : Date.parse(raw) - now;
+  if (!Number.isFinite(ms)) return undefined;
+  return Math.min(MAX_RETRY_AFTER_MS, Math.max(0, Math.round(ms)));
 }

@@ -62,7 +62,9 @@ function caught(f: TaskFrame, env: Env, t: TryTask, error: WorkflowError): KindA
       (policy.when === undefined || evaluateCondition(policy.when, error, args, now)) &&
       (policy.exceptWhen === undefined || !evaluateCondition(policy.exceptWhen, error, args, now));
     const n = s.attempt + 1;
-    const delay = retryOk ? retryDelay(env, policy, n, f) : 0;
+    // An HTTP Retry-After longer than the policy's back-off wins.
+    const asked = (error as { retryAfterMs?: unknown }).retryAfterMs;
+    const delay = retryOk ? Math.max(retryDelay(env, policy, n, f), typeof asked === 'number' ? asked : 0) : 0;
     if (retryOk && withinLimits(env, policy, n, delay, f.startedAt, f)) {
       s.attempt = n;
       record(env, 'taskRetried', f, { attempt: n, delayMs: delay, error });

@@ -17,7 +17,7 @@ export interface Stub {
   close(): Promise<void>;
 }
 
-export type StubHandler = (req: StubRequest) => { status?: number; body?: unknown; delayMs?: number } | undefined;
+export type StubHandler = (req: StubRequest) => { status?: number; body?: unknown; delayMs?: number; headers?: Record<string, string> } | undefined;
 
 export async function startStub(handler: StubHandler = () => undefined): Promise<Stub> {
   const requests: StubRequest[] = [];
@@ -28,7 +28,7 @@ export async function startStub(handler: StubHandler = () => undefined): Promise
     requests.push(r);
     const answer = handler(r) ?? {};
     if (answer.delayMs) await new Promise((x) => setTimeout(x, answer.delayMs));
-    res.writeHead(answer.status ?? 200, { 'content-type': 'application/json' });
+    res.writeHead(answer.status ?? 200, { 'content-type': 'application/json', ...answer.headers });
     res.end(JSON.stringify(answer.body ?? { ok: true, n: requests.length }));
   });
   server.keepAliveTimeout = 1000;
