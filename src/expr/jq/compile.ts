@@ -86,7 +86,13 @@ const IDENTITY: Code = {
 };
 
 function literal(value: unknown): Code {
-  return valueCode(() => value);
+  const code = valueCode(() => value);
+  if (value === null || typeof value === 'boolean') {
+    // jq checks path expressions by value identity, and null/true/false are identical to any
+    // equal value: `path(null)` on null input is [] rather than an error
+    code.paths = (i, p, _e, emit) => emit(value, i === value ? p : null);
+  }
+  return code;
 }
 
 /** Runs `f` so that an error it raises can be told apart from one raised downstream of `emit`. */

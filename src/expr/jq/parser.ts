@@ -303,7 +303,8 @@ class Parser {
     while (true) {
       const t = this.tok;
       if (optional && t.kind === 'ident' && t.text === 'as') this.fail("unexpected 'as' after '?'");
-      optional = t.kind === 'op' && (t.text === '?' || t.text === '?//');
+      // `.a?`, `.[]?` stay terms (`.[]? as $x` is valid); `(e)?`, `f?` do not (jq's grammar)
+      optional = t.kind === 'op' && (t.text === '?' || t.text === '?//') && term.t !== 'index' && term.t !== 'slice' && term.t !== 'iterate';
       if (t.kind === 'field') {
         this.i++;
         term = { t: 'index', target: term, key: { t: 'literal', value: t.text }, pos: t.pos };

@@ -65,9 +65,26 @@ function normalize(v: unknown): unknown {
   return v;
 }
 
+/**
+ * Values equal as jq compares them, except that numbers may differ in the last bits: libm
+ * (jq) and V8 round transcendental functions (`pow`, `exp10`, `log`…) differently.
+ */
+function close(a: unknown, b: unknown): boolean {
+  if (typeof a === 'number' && typeof b === 'number') {
+    return a === b || Math.abs(a - b) <= 1e-12 * Math.max(Math.abs(a), Math.abs(b));
+  }
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, k) => close(x, b[k]));
+  if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
+    const ka = Object.keys(a).sort();
+    const kb = Object.keys(b).sort();
+    return compare(ka, kb) === 0 && ka.every((k) => close((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  }
+  return compare(a, b) === 0;
+}
+
 export function sameOutcome(a: Outcome, b: Outcome): boolean {
   if (!a.ok || !b.ok) return a.ok === b.ok;
-  return a.values.length === b.values.length && a.values.every((v, k) => compare(normalize(v), normalize(b.values[k])) === 0);
+  return a.values.length === b.values.length && a.values.every((v, k) => close(normalize(v), normalize(b.values[k])));
 }
 
 // ---- generators ---------------------------------------------------------------------------

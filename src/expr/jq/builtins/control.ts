@@ -86,8 +86,9 @@ function recurseAllPaths(v: unknown, p: unknown[] | null, emit: PathEmit): void 
 /** Sorts (stably) by the array of outputs of `f` on each element, as `sort_by` & co. do. */
 function keyed(input: unknown, f: Code, env: Env, what: string): Array<{ k: unknown[]; v: unknown }> {
   if (!Array.isArray(input)) {
-    if (isObject(input) || input === null) fail(`Cannot index ${typeOf(input)} with number`);
-    fail(`${typeAndValue(input)} cannot be ${what}, as it is not an array`);
+    // jq maps `f` over the input first (which iterates objects), then sorts
+    if (isObject(input)) fail(`${typeAndValue(input)} cannot be ${what}, as it is not an array`);
+    fail(`Cannot iterate over ${typeAndValue(input)}`);
   }
   const items = (input as unknown[]).map((v) => ({ k: collect(f, v, env), v }));
   items.sort((a, b) => compare(a.k, b.k));
@@ -443,7 +444,7 @@ export const CONTROL: Record<string, Native> = {
   },
   'min_by/1': {
     gen: (i, [f], e, emit) => {
-      if (!Array.isArray(i)) fail(`Cannot index ${typeOf(i)} with number`);
+      if (!Array.isArray(i)) fail(isObject(i) ? `Cannot index object with number` : `Cannot iterate over ${typeAndValue(i)}`);
       const a = i as unknown[];
       if (a.length === 0) return emit(null);
       let best = 0;
@@ -460,7 +461,7 @@ export const CONTROL: Record<string, Native> = {
   },
   'max_by/1': {
     gen: (i, [f], e, emit) => {
-      if (!Array.isArray(i)) fail(`Cannot index ${typeOf(i)} with number`);
+      if (!Array.isArray(i)) fail(isObject(i) ? `Cannot index object with number` : `Cannot iterate over ${typeAndValue(i)}`);
       const a = i as unknown[];
       if (a.length === 0) return emit(null);
       let best = 0;

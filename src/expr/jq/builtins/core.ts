@@ -69,8 +69,7 @@ function addAll(v: unknown): unknown {
   let values: unknown[];
   if (Array.isArray(v)) values = v;
   else if (isObject(v)) values = Object.values(v);
-  else if (v === null) return null;
-  else return typeFail(v, 'cannot be iterated over');
+  else return fail(`Cannot iterate over ${typeAndValue(v)}`);
   if (values.length === 0) return null;
   // Strings and arrays are joined in one go rather than by repeated `+`.
   if (values.every((x) => typeof x === 'string')) return values.join('');
@@ -114,11 +113,12 @@ function minMax(v: unknown, max: boolean): unknown {
   return best;
 }
 
+/** Arrays and strings reverse; otherwise jq's `[.[length - 1 - range(0; length)]]` applies. */
 function reverse(v: unknown): unknown {
   if (Array.isArray(v)) return v.slice().reverse();
   if (typeof v === 'string') return Array.from(v).reverse().join('');
-  if (v === null) return [];
-  return typeFail(v, 'cannot be reversed, as it is not an array');
+  if (length(v) === 0) return [];
+  return indexValue(v, 0);
 }
 
 function toEntries(v: unknown): unknown[] {
@@ -161,7 +161,8 @@ function fromEntries(v: unknown): Obj {
 function flatten(v: unknown, depth: unknown): unknown[] {
   if (typeof depth !== 'number') return fail('flatten depth must not be negative');
   if (depth < 0) return fail('flatten depth must not be negative');
-  if (!Array.isArray(v)) return typeFail(v, 'cannot be flattened');
+  if (isObject(v)) v = Object.values(v);
+  if (!Array.isArray(v)) return fail(`Cannot iterate over ${typeAndValue(v)}`);
   const out: unknown[] = [];
   const go = (a: unknown[], d: number): void => {
     for (const x of a) {
@@ -380,23 +381,11 @@ export const CORE: Record<string, Native> = {
   'ascii/0': { fn: ascii },
   'infinite/0': { fn: () => Infinity },
   'nan/0': { fn: () => NaN },
-  'isinfinite/0': {
-    fn: (v) => {
-      if (typeof v !== 'number') return typeFail(v, 'number required');
-      return v === Infinity || v === -Infinity;
-    },
-  },
-  'isnan/0': {
-    fn: (v) => {
-      if (typeof v !== 'number') return typeFail(v, 'number required');
-      return v !== v;
-    },
-  },
+  // jq checks the type first: non-numbers are simply not infinite/nan/normal
+  'isinfinite/0': { fn: (v) => v === Infinity || v === -Infinity },
+  'isnan/0': { fn: (v) => typeof v === 'number' && v !== v },
   'isnormal/0': {
-    fn: (v) => {
-      if (typeof v !== 'number') return typeFail(v, 'number required');
-      return v === v && v !== 0 && Math.abs(v) !== Infinity && Math.abs(v) >= 2.2250738585072014e-308;
-    },
+    fn: (v) => typeof v === 'number' && v === v && Math.abs(v) !== Infinity && Math.abs(v) >= 2.2250738585072014e-308,
   },
   'have_literal_numbers/0': { fn: () => true },
   'have_decnum/0': { fn: () => false },
