@@ -138,6 +138,26 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerEventRoutes(app, ctx);
   registerHookRoutes(app, ctx);
   registerMetricsRoute(app, ctx);
+  // The connection-budget gate (Postgres): in use vs the limit the guard currently allows.
+  const gate = () => deps.store.gate;
+  metrics.register({
+    name: 'weir_db_pool_in_use',
+    help: 'Database connections in use by this replica',
+    type: 'gauge',
+    collect: () => (gate() ? [{ value: gate()!.inUse }] : []),
+  });
+  metrics.register({
+    name: 'weir_db_pool_limit',
+    help: "This replica's pool limit under the connection budget",
+    type: 'gauge',
+    collect: () => (gate() ? [{ value: gate()!.limit }] : []),
+  });
+  metrics.register({
+    name: 'weir_db_pool_waiting',
+    help: 'Callers waiting for a database connection',
+    type: 'gauge',
+    collect: () => (gate() ? [{ value: gate()!.waiting }] : []),
+  });
   // Generated once, on first request: building it walks every route's schemas (~15 ms).
   let document: ReturnType<typeof app.getOpenAPI31Document> | undefined;
   app.get('/openapi.json', (c) => c.json((document ??= app.getOpenAPI31Document(openApiInfo))));

@@ -35,6 +35,23 @@ describe('/metrics', () => {
     expect(text).toContain('weir_test_runner_gauge{queue="weir_default"} 7');
   });
 
+  test('pool in use and limit from the store\'s connection-budget gate, when it has one', async () => {
+    const { Gate } = await import('../../../src/store/gate.ts');
+    const { createApp } = await import('../../../src/api/app.ts');
+    const { loadConfig } = await import('../../../src/config.ts');
+    const { createLogger } = await import('../../../src/log.ts');
+    const { storeOf, running } = await import('./_app.ts');
+    const gated = createApp({
+      config: loadConfig({}),
+      store: { ...storeOf(db.current.sql), gate: new Gate(7) } as never,
+      lifecycle: running(),
+      log: createLogger('silent'),
+    });
+    const text = await (await gated.request('/metrics')).text();
+    expect(text).toContain('weir_db_pool_limit 7');
+    expect(text).toContain('weir_db_pool_in_use 0');
+  });
+
   test('needs a key valid for every namespace', async () => {
     expect((await app.request('/metrics')).status).toBe(401);
     expect((await app.request('/metrics', { headers: bearer(await mintKey(db.current.sql, 'admin', ['examples'])) })).status).toBe(403);
