@@ -71,11 +71,22 @@ function compileError(ctx: CompileContext, msg: string, pos: number | undefined)
   throw new JqError('compile', `${msg} at line ${line}, column ${column}`, { line, column });
 }
 
+/**
+ * jq checks path expressions by value identity, and null/true/false are identical to any equal
+ * value: `path(null)` on null input is `[]`, `del($v)` with `$v == . == true` deletes `.`.
+ */
+function notAPath(v: unknown, input: unknown, path: unknown[] | null): unknown[] | null {
+  return v === input && (v === null || typeof v === 'boolean') ? path : null;
+}
+
 function valueCode(one: (input: unknown, env: Env) => unknown): Code {
   return {
     one,
     run: (i, e, emit) => emit(one(i, e)),
-    paths: (i, _p, e, emit) => emit(one(i, e), null),
+    paths: (i, p, e, emit) => {
+      const v = one(i, e);
+      emit(v, notAPath(v, i, p));
+    },
   };
 }
 
@@ -86,13 +97,7 @@ const IDENTITY: Code = {
 };
 
 function literal(value: unknown): Code {
-  const code = valueCode(() => value);
-  if (value === null || typeof value === 'boolean') {
-    // jq checks path expressions by value identity, and null/true/false are identical to any
-    // equal value: `path(null)` on null input is [] rather than an error
-    code.paths = (i, p, _e, emit) => emit(value, i === value ? p : null);
-  }
-  return code;
+  return valueCode(() => value);
 }
 
 /** Runs `f` so that an error it raises can be told apart from one raised downstream of `emit`. */

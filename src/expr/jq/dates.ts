@@ -22,7 +22,8 @@ function dayOfYear(y: number, m: number, d: number): number {
 
 export function gmtime(v: unknown): number[] {
   if (typeof v !== 'number') return fail('gmtime() requires a number');
-  const secs = Math.floor(v);
+  // like jq: whole seconds truncate toward zero, the fraction is v - floor(v)
+  const secs = Math.trunc(v);
   const d = new Date(secs * 1000);
   if (isNaN(d.getTime())) return fail('gmtime() requires a valid time');
   const y = d.getUTCFullYear();
@@ -32,7 +33,7 @@ export function gmtime(v: unknown): number[] {
     d.getUTCDate(),
     d.getUTCHours(),
     d.getUTCMinutes(),
-    d.getUTCSeconds() + (v - secs),
+    d.getUTCSeconds() + (v - Math.floor(v)),
     d.getUTCDay(),
     dayOfYear(y, d.getUTCMonth(), d.getUTCDate()),
   ];
@@ -93,7 +94,7 @@ function isoWeek(y: number, yday: number, wday: number): { year: number; week: n
 }
 
 function strftime(v: unknown, fmt: unknown, local: boolean): string {
-  if (typeof fmt !== 'string') return fail(`strftime/1 requires a string format`);
+  if (typeof fmt !== 'string') return fail(`${local ? 'strflocaltime' : 'strftime'}/1 requires a string format`);
   const t = typeof v === 'number' ? (local ? localtime(v) : gmtime(v)) : v;
   if (!Array.isArray(t)) return fail(`${local ? 'strflocaltime' : 'strftime'}/1 requires parsed datetime inputs`);
   const [Y, M, D, h, m, sRaw] = brokenDown(t, local ? 'strflocaltime/1' : 'strftime/1');

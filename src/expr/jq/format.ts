@@ -181,10 +181,10 @@ export function applyFormat(name: string, v: unknown): string {
     case 'urid':
       return urid(toText(v));
     case 'csv':
-      if (!Array.isArray(v)) notValid(v, 'cannot be csv-formatted, only an array can be');
+      if (!Array.isArray(v)) notValid(v, 'cannot be csv-formatted, only array');
       return (v as unknown[]).map(csvField).join(',');
     case 'tsv':
-      if (!Array.isArray(v)) notValid(v, 'cannot be tsv-formatted, only an array can be');
+      if (!Array.isArray(v)) notValid(v, 'cannot be tsv-formatted, only array');
       return (v as unknown[]).map(tsvField).join('\t');
     case 'sh':
       return Array.isArray(v) ? v.map(shWord).join(' ') : shWord(v);

@@ -95,6 +95,8 @@ function sortArray(v: unknown): unknown[] {
 }
 
 function unique(v: unknown): unknown[] {
+  // jq's unique maps over its input first: non-containers fail to iterate
+  if (!Array.isArray(v) && !isObject(v)) fail(`Cannot iterate over ${typeAndValue(v)}`);
   const sorted = sortArray(v);
   const out: unknown[] = [];
   for (const x of sorted) if (out.length === 0 || compare(out[out.length - 1], x) !== 0) out.push(x);
@@ -259,7 +261,7 @@ function utf8ByteLength(v: unknown): number {
 }
 
 function trimWith(v: unknown, re: RegExp): string {
-  if (typeof v !== 'string') return typeFail(v, 'cannot be trimmed');
+  if (typeof v !== 'string') return fail('trim input must be a string');
   return v.replace(re, '');
 }
 
@@ -344,9 +346,10 @@ export const CORE: Record<string, Native> = {
       return v.endsWith(s);
     },
   },
-  'trim/0': { fn: (v) => trimWith(v, /^[\s]+|[\s]+$/g) },
-  'ltrim/0': { fn: (v) => trimWith(v, /^[\s]+/) },
-  'rtrim/0': { fn: (v) => trimWith(v, /[\s]+$/) },
+  // Unicode White_Space: JS's \s plus U+0085 (NEL)
+  'trim/0': { fn: (v) => trimWith(v, /^[\s\u0085]+|[\s\u0085]+$/g) },
+  'ltrim/0': { fn: (v) => trimWith(v, /^[\s\u0085]+/) },
+  'rtrim/0': { fn: (v) => trimWith(v, /[\s\u0085]+$/) },
   'ascii_downcase/0': {
     fn: (v) => {
       if (typeof v !== 'string') return typeFail(v, 'cannot be lowercased');
