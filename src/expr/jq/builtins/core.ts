@@ -215,8 +215,9 @@ function join(input: unknown, sep: unknown): unknown {
   return s;
 }
 
-function transpose(v: unknown): unknown[] {
-  if (!Array.isArray(v)) return typeFail(v, 'cannot be transposed');
+function transpose(input: unknown): unknown[] {
+  const v = isObject(input) ? Object.values(input) : input;
+  if (!Array.isArray(v)) return fail(`Cannot iterate over ${typeAndValue(v)}`);
   let n = 0;
   for (const row of v) n = Math.max(n, length(row));
   const out: unknown[][] = [];

@@ -192,7 +192,8 @@ const UNARY: Record<string, (x: number) => unknown> = {
   lgamma_r: (x) => [lgamma(x), x < 0 && Math.floor(-x) % 2 === 0 && !Number.isInteger(x) ? -1 : 1],
   significand,
   frexp,
-  modf: (x) => (isFinite(x) ? [x - Math.trunc(x), Math.trunc(x)] : [x !== x ? x : 0 * Math.sign(x), x]),
+  // C's modf keeps the sign on a zero fraction: modf(-2) is [-0, -2]
+  modf: (x) => (isFinite(x) ? [x - Math.trunc(x) || (x < 0 || Object.is(x, -0) ? -0 : 0), Math.trunc(x)] : [x !== x ? x : 0 * Math.sign(x), x]),
   j0: (x) => besselJ(0, x),
   j1: (x) => besselJ(1, x),
   y0: (x) => besselY(0, x),
