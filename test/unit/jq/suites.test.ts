@@ -24,7 +24,7 @@ const TARGETS: Record<string, number> = {
 };
 const REPORTED = ['jq.test'];
 /** jq.test floor: the count when this harness was written; raise it as the engine improves. */
-const REPORTED_FLOOR: Record<string, number> = { 'jq.test': 460 };
+const REPORTED_FLOOR: Record<string, number> = { 'jq.test': 485 };
 
 const summary: string[] = [];
 afterAll(() => {
