@@ -233,7 +233,11 @@ export class Compiler {
         }
         return {
           run: (i, e, emit) => body.run(i, e, (v) => emit(negate(v))),
-          paths: (i, _p, e, emit) => body.run(i, e, (v) => emit(negate(v), null)),
+          paths: (i, p, e, emit) =>
+            body.run(i, e, (v) => {
+              const n = negate(v);
+              emit(n, notAPath(n, i, p));
+            }),
         };
       }
       case 'pipe':
@@ -378,7 +382,7 @@ export class Compiler {
       };
       step(n - 1);
     };
-    return { run, paths: (i, _p, e, emit) => run(i, e, (v) => emit(v, null)) };
+    return { run, paths: (i, p, e, emit) => run(i, e, (v) => emit(v, notAPath(v, i, p))) };
   }
 
   private indexCode(targetAst: Ast, keyAst: Ast, scope: Scope): Code {
@@ -567,7 +571,7 @@ export class Compiler {
       };
       step(0);
     };
-    return { run, paths: (i, _p, e, emit) => run(i, e, (v) => emit(v, null)) };
+    return { run, paths: (i, p, e, emit) => run(i, e, (v) => emit(v, notAPath(v, i, p))) };
   }
 
   private binopCode(op: string, l: Code, r: Code): Code {
@@ -581,7 +585,7 @@ export class Compiler {
       });
     }
     const run = (i: unknown, e: Env, emit: Emit): void => r.run(i, e, (rv) => l.run(i, e, (lv) => emit(f(lv, rv))));
-    return { run, paths: (i, _p, e, emit) => run(i, e, (v) => emit(v, null)) };
+    return { run, paths: (i, p, e, emit) => run(i, e, (v) => emit(v, notAPath(v, i, p))) };
   }
 
   private logicCode(kind: 'and' | 'or', l: Code, r: Code): Code {
@@ -596,7 +600,7 @@ export class Compiler {
         if (truthy(lv) !== isAnd) emit(!isAnd);
         else r.run(i, e, (rv) => emit(truthy(rv)));
       });
-    return { run, paths: (i, _p, e, emit) => run(i, e, (v) => emit(v, null)) };
+    return { run, paths: (i, p, e, emit) => run(i, e, (v) => emit(v, notAPath(v, i, p))) };
   }
 
   /**
@@ -654,7 +658,7 @@ export class Compiler {
         run = (i, e, emit) => rhs.run(i, e, (v) => emit(arithUpdate(i, lhs, e, v, f)));
       }
     }
-    return { run, paths: (i, _p, e, emit) => run(i, e, (v) => emit(v, null)) };
+    return { run, paths: (i, p, e, emit) => run(i, e, (v) => emit(v, notAPath(v, i, p))) };
   }
 
   private ifCode(cond: Code, then: Code, els: Code | null): Code {
@@ -1080,7 +1084,7 @@ export class Compiler {
         run: (i, e, emit) => gen(i, args, e, emit),
         paths: paths
           ? (i, p, e, emit) => paths(i, p, args, e, emit)
-          : (i, _p, e, emit) => gen(i, args, e, (v) => emit(v, null)),
+          : (i, p, e, emit) => gen(i, args, e, (v) => emit(v, notAPath(v, i, p))),
       };
     }
     const fn = native.fn!;
@@ -1119,6 +1123,6 @@ export class Compiler {
       };
       step(n - 1);
     };
-    return { run, paths: (i, _p, e, emit) => run(i, e, (v) => emit(v, null)) };
+    return { run, paths: (i, p, e, emit) => run(i, e, (v) => emit(v, notAPath(v, i, p))) };
   }
 }

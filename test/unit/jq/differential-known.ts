@@ -19,7 +19,8 @@ const KNOWN: ReadonlyArray<{
   },
   {
     reason: 'jq 1.7.1 reverses strings; jq 1.7 fails with "Cannot index string with number"',
-    matches: (p, _ours, _theirs, input) => /\breverse\b/.test(p) && JSON.stringify(input).includes('"'),
+    matches: (p, _ours, theirs, input) =>
+      /\breverse\b/.test(p) && (JSON.stringify(input).includes('"') || JSON.stringify(theirs).includes('Cannot index string with number')),
   },
   {
     reason: "jq's path() accepts a filter that returns its input itself (e.g. @text on a string), by jv identity; Weir reports an invalid path",

@@ -323,7 +323,6 @@ export const CORE: Record<string, Native> = {
   'from_entries/0': { fn: fromEntries },
   'flatten/0': { fn: (v) => flatten(v, 1e9) },
   'flatten/1': { fn: flatten },
-  'indices/1': { fn: indices },
   '_indices/1': { fn: indices },
   'join/1': { fn: join },
   'transpose/0': { fn: transpose },

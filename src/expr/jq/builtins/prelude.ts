@@ -34,6 +34,10 @@ def last: .[-1];
 def nth($n): .[$n];
 def add(f): reduce f as $x (null; . + $x);
 def isvalid(f): try (f | true) catch false;
+def indices($i): if type == "array" and ($i | type) == "array" then .[$i]
+  elif type == "array" then .[[$i]]
+  elif type == "string" and ($i | type) == "string" then _indices($i)
+  else .[$i] end;
 def index($i): indices($i) | .[0];
 def rindex($i): indices($i) | .[-1:][0];
 def combinations: if length == 0 then [] else .[0][] as $x | (.[1:] | combinations) as $w | [$x] + $w end;
