@@ -65,6 +65,19 @@ export const configSchema = z.object({
   WEIR_HTTP_TIMEOUT: int(1, 3_600_000, 30_000),
   WEIR_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent'], { error: 'must be debug, info, warn, error or silent' }).default('info'),
   WEIR_ADMIN_KEY: z.string().min(24, { error: 'must be at least 24 characters' }).optional(),
+  WEIR_ENCRYPTION_KEY: z
+    .string()
+    .refine((v) => /^[A-Za-z0-9+/]{43}=$/.test(v), { error: 'must be base64 of 32 random bytes (e.g. `openssl rand -base64 32`)' })
+    .optional(),
+  WEIR_HTTP_MAX_BODY: int(1024, 1024 * 1024 * 1024, 1024 * 1024 + 64 * 1024),
+  WEIR_MAX_INPUT_BYTES: int(2, 64 * 1024 * 1024, 256 * 1024),
+  WEIR_PAGE_SIZE_MAX: int(1, 10_000, 500),
+  WEIR_RATE_LIMIT: int(0, 1_000_000, 100),
+  WEIR_RATE_LIMIT_BURST: int(0, 10_000_000, 200),
+  WEIR_IDEMPOTENCY_TTL: int(60, 30 * 86_400, 86_400),
+  WEIR_WAIT_MAX: int(0, 3_600, 60),
+  WEIR_WEBHOOK_TOLERANCE: int(1, 86_400, 300),
+  WEIR_HOOK_SECRET_GRACE: int(0, 30 * 86_400, 86_400),
 });
 
 type Parsed = z.output<typeof configSchema>;
@@ -90,6 +103,19 @@ export interface Config {
   };
   readonly pool: { readonly max: number; readonly min: number; readonly budget?: number; readonly reserve: number; readonly heartbeatMs: number };
   readonly effects: { readonly allowPrivate: boolean; readonly allowHosts: readonly string[]; readonly httpTimeoutMs: number };
+  /** HTTP API limits and secrets (src/api/options.ts). */
+  readonly api: {
+    readonly maxBodyBytes: number;
+    readonly maxInputBytes: number;
+    readonly pageSizeMax: number;
+    readonly rateLimitPerSecond: number;
+    readonly rateLimitBurst: number;
+    readonly idempotencyTtlSeconds: number;
+    readonly waitMaxSeconds: number;
+    readonly webhookToleranceSeconds: number;
+    readonly hookSecretGraceSeconds: number;
+    readonly encryptionKey?: string;
+  };
   readonly logLevel: Parsed['WEIR_LOG_LEVEL'];
   readonly adminKey?: string;
 }
@@ -143,6 +169,18 @@ export function loadConfig(env: Env): Config {
       heartbeatMs: c.WEIR_HEARTBEAT_INTERVAL,
     },
     effects: { allowPrivate: c.WEIR_HTTP_ALLOW_PRIVATE, allowHosts: c.WEIR_HTTP_ALLOW_HOSTS, httpTimeoutMs: c.WEIR_HTTP_TIMEOUT },
+    api: {
+      maxBodyBytes: c.WEIR_HTTP_MAX_BODY,
+      maxInputBytes: c.WEIR_MAX_INPUT_BYTES,
+      pageSizeMax: c.WEIR_PAGE_SIZE_MAX,
+      rateLimitPerSecond: c.WEIR_RATE_LIMIT,
+      rateLimitBurst: c.WEIR_RATE_LIMIT_BURST,
+      idempotencyTtlSeconds: c.WEIR_IDEMPOTENCY_TTL,
+      waitMaxSeconds: c.WEIR_WAIT_MAX,
+      webhookToleranceSeconds: c.WEIR_WEBHOOK_TOLERANCE,
+      hookSecretGraceSeconds: c.WEIR_HOOK_SECRET_GRACE,
+      ...(c.WEIR_ENCRYPTION_KEY ? { encryptionKey: c.WEIR_ENCRYPTION_KEY } : {}),
+    },
     logLevel: c.WEIR_LOG_LEVEL,
     adminKey: c.WEIR_ADMIN_KEY,
   });

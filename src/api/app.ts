@@ -53,7 +53,8 @@ const unless =
     skip(c) ? next() : mw(c, next);
 
 export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
-  const options: ApiOptions = { ...defaultApiOptions, ...deps.api };
+  // Defaults, then the environment (config.api), then what an embedder passes.
+  const options: ApiOptions = { ...defaultApiOptions, ...deps.config.api, ...deps.api };
   const metrics = deps.metrics ?? new MetricsRegistry([defaultRegistry]);
   const ctx: ApiContext = {
     config: deps.config,

@@ -11,6 +11,8 @@ import { acquireDataDirLock } from '../runtime/data-dir-lock.ts';
 import { readFile } from 'node:fs/promises';
 import { runCommand } from './run.ts';
 import { validateCommand } from './validate.ts';
+import { keysCommand } from './keys.ts';
+import { migrateOnce } from '../runtime/migrate-command.ts';
 
 const io = {
   readFile: (path: string) => readFile(path, 'utf8'),
@@ -28,6 +30,8 @@ Commands:
   worker     workflow runner only (poll loops, no HTTP)
   dev        serve on the embedded database (ignores DATABASE_URL)
   migrate    apply database migrations and exit
+  keys create --namespace NS|* --role admin|write|read [--name N]   print a new API key (shown once)
+  keys list | keys revoke ID                                        manage API keys
   run FILE [--input JSON]   run a workflow file locally, in memory; print its output
   validate FILE…            validate workflow files; print every problem with its JSON pointer
   help       this text
@@ -80,19 +84,24 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'migrate': {
       const { env } = parseFlags(args, process.env);
+      process.stdout.write(await migrateOnce(loadConfig(env)));
+      return 0;
+    }
+    case 'keys': {
+      const { env, rest } = parseFlags(args, process.env);
       const config = loadConfig(env);
       const lock = config.database.kind === 'pglite' ? acquireDataDirLock(config.database.dataDir) : undefined;
-      const store = await openStore(config.database, { poolMax: 1, applicationName: 'weir-migrate' });
       try {
-        const report = await store.migrate();
-        process.stdout.write(
-          report.applied.length ? `applied: ${report.applied.join(', ')}\n` : 'migrations are current\n',
-        );
+        const store = await openStore(config.database, { poolMax: 2, applicationName: 'weir-keys' });
+        try {
+          await store.migrate();
+          return await keysCommand(rest, { sql: store.sql, ...io });
+        } finally {
+          await store.close();
+        }
       } finally {
-        await store.close();
         lock?.release();
       }
-      return 0;
     }
     case 'run':
       return runCommand(args, io);
