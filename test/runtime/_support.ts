@@ -21,8 +21,12 @@ function firstRunnable(candidates: string[]): string {
 
 let deno: string | undefined;
 let bun: string | undefined;
-/** The Deno binary: @deno/linux-x64-glibc ships it; `deno/deno` is where its install script copies it. */
-export const denoBinary = () => (deno ??= firstRunnable(['node_modules/@deno/linux-x64-glibc/deno', 'node_modules/deno/deno']));
+/**
+ * The Deno binary from @deno/linux-x64-glibc, a direct devDependency: the `deno` wrapper package lists
+ * every platform's package as optional, and the registry here has only this one, so its lock entry
+ * would be incomplete and `npm ci` would refuse the lock file.
+ */
+export const denoBinary = () => (deno ??= firstRunnable(['node_modules/@deno/linux-x64-glibc/deno']));
 /**
  * The Bun binary: @oven/bun-linux-x64 ships `bin/bun`; bun's install script moves it over the
  * placeholder `bun/bin/bun.exe`. Either place, whichever holds a runnable binary.
