@@ -103,7 +103,7 @@ export function modulo(a: unknown, b: unknown): unknown {
     if (bi === -1n) return 0;
     return Number(toIntmax(a) % bi);
   }
-  return typeError(a, b, 'cannot be divided');
+  return typeError(a, b, 'cannot be divided (remainder)');
 }
 
 export function negate(v: unknown): unknown {
