@@ -60,6 +60,27 @@ describe('Deno', () => {
   });
 });
 
+test('deno serve takes the edge module as-is (export default { fetch }): health, and the drain route behind an admin key', async () => {
+  const port = await freePort();
+  const edge = spawnProcess(denoBinary(), ['serve', '--allow-all', '--cached-only', '--host', '127.0.0.1', '--port', String(port), 'src/runtime/edge.ts'], {
+    env: cleanEnv({ DENO_DIR, NO_COLOR: '1', DATABASE_URL: db.current.url, WEIR_ADMIN_KEY: ADMIN, WEIR_DB_POOL_MAX: '2' }),
+  });
+  try {
+    const url = `http://127.0.0.1:${port}`;
+    await waitForOk(`${url}/health/live`, edge, 90_000);
+    expect((await fetch(`${url}/v1/admin/drain`, { method: 'POST' })).status).toBe(401);
+    const res = await fetch(`${url}/v1/admin/drain`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ maxMessages: 10, maxMillis: 2_000 }),
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ messages: 0, stoppedBy: 'idle' });
+  } finally {
+    await edge.stop();
+  }
+}, 120_000);
+
 test('deno check src/ passes (offline: npm specifiers from node_modules)', () => {
   const r = spawnSync(denoBinary(), ['check', '--quiet', 'src/'], {
     cwd: repo,
