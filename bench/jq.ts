@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import jqjs from '@michaelhomer/jqjs';
 import { compile } from '../src/expr/jq/index.ts';
 
-const seconds = Number(process.argv[2] ?? 0.5);
+const seconds = Number(process.argv[2] ?? 1);
 const require = createRequire(import.meta.url);
 
 interface Workload {
@@ -50,9 +50,9 @@ const workloads: Workload[] = [
   },
 ];
 
-/** Mean µs per call of `fn`, over about `seconds` of wall time after a warm-up. */
+/** Mean µs per call of `fn`, over about `seconds` of wall time after a warm-up (JIT tiers up). */
 function measure(fn: () => unknown, budgetSeconds = seconds, maxCalls = Infinity): number {
-  const warm = performance.now() + Math.min(100, budgetSeconds * 200);
+  const warm = performance.now() + Math.min(500, budgetSeconds * 500);
   let calls = 0;
   while (performance.now() < warm && calls < maxCalls) {
     fn();

@@ -17,10 +17,15 @@ export interface Frame {
 }
 export type Env = Frame | null;
 
+/** Returned by `Code.opt` when the filter has no output. */
+export const NOTHING: unique symbol = Symbol('nothing');
+
 export interface Code {
   run(input: unknown, env: Env, emit: Emit): void;
   paths(input: unknown, path: unknown[] | null, env: Env, emit: PathEmit): void;
   one?: (input: unknown, env: Env) => unknown;
+  /** For filters with at most one output (`select(f)`): the output, or NOTHING. */
+  opt?: (input: unknown, env: Env) => unknown;
 }
 
 /** A filter argument bound to the environment of its call site. */
@@ -38,6 +43,8 @@ export interface Native {
   readonly fn?: (input: unknown, ...args: unknown[]) => unknown;
   readonly gen?: (input: unknown, args: readonly Code[], env: Env, emit: Emit) => void;
   readonly paths?: (input: unknown, path: unknown[] | null, args: readonly Code[], env: Env, emit: PathEmit) => void;
+  /** Optional fast path for at-most-one-output calls, given the compiled arguments (or null). */
+  readonly opt?: (args: readonly Code[]) => ((input: unknown, env: Env) => unknown) | null;
 }
 
 export function frameAt(env: Env, up: number): unknown {

@@ -7,7 +7,7 @@
 import type { Ast, FuncDef, Pattern } from './ast.ts';
 import type { Closure, Code, Emit, Env, Native, PathEmit } from './code.ts';
 import * as codeModule from './code.ts';
-const { frameAt } = codeModule;
+const { NOTHING, frameAt } = codeModule;
 import * as errorsModule from './errors.ts';
 import type { ValueError as ValueErrorType } from './errors.ts';
 const { BreakSignal, JqError, ValueError, positionOf } = errorsModule;
@@ -346,6 +346,16 @@ export class Compiler {
       paths: (i, p, e, emit) => l.paths(i, p, e, (v, vp) => r.paths(v, vp, e, emit)),
     };
     if (lo && ro) code.one = (i, e) => ro(lo(i, e), e);
+    else {
+      const lp = l.opt ?? lo;
+      const rp = r.opt ?? ro;
+      if (lp && rp) {
+        code.opt = (i, e) => {
+          const v = lp(i, e);
+          return v === NOTHING ? NOTHING : rp(v, e);
+        };
+      }
+    }
     return code;
   }
 
@@ -1080,12 +1090,15 @@ export class Compiler {
     if (native.gen) {
       const gen = native.gen;
       const paths = native.paths;
-      return {
+      const code: Code = {
         run: (i, e, emit) => gen(i, args, e, emit),
         paths: paths
           ? (i, p, e, emit) => paths(i, p, args, e, emit)
           : (i, p, e, emit) => gen(i, args, e, (v) => emit(v, notAPath(v, i, p))),
       };
+      const opt = native.opt?.(args);
+      if (opt) code.opt = opt;
+      return code;
     }
     const fn = native.fn!;
     const n = args.length;

@@ -4,6 +4,7 @@
  * recursion) wherever jq's semantics allow, so long iterations do not grow the JS stack.
  */
 import type { Code, Emit, Env, Native, PathEmit } from '../code.ts';
+import { NOTHING } from '../code.ts';
 import * as errorsModule from '../errors.ts';
 const { JqError, ValueError } = errorsModule;
 const fail: typeof errorsModule.fail = errorsModule.fail;
@@ -193,6 +194,10 @@ export const CONTROL: Record<string, Native> = {
   },
   'delpaths/1': { fn: (i, ps) => delPaths(i, ps) },
   'select/1': {
+    opt: ([f]) => {
+      const one = f.one;
+      return one ? (i, e) => (truthy(one(i, e)) ? i : NOTHING) : null;
+    },
     gen: (i, [f], e, emit) => {
       if (f.one) {
         if (truthy(f.one(i, e))) emit(i);
@@ -215,10 +220,14 @@ export const CONTROL: Record<string, Native> = {
       };
       if (Array.isArray(i)) {
         const one = f.one;
+        const opt = f.opt;
         for (let j = 0; j < i.length; j++) {
           tick();
           if (one) push(one(i[j], e));
-          else f.run(i[j], e, push);
+          else if (opt) {
+            const v = opt(i[j], e);
+            if (v !== NOTHING) push(v);
+          } else f.run(i[j], e, push);
         }
       } else if (isObject(i)) {
         for (const k of Object.keys(i)) f.run(i[k], e, push);
