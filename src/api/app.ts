@@ -25,6 +25,7 @@ import { defaultApiOptions, type ApiOptions } from './options.ts';
 import { errorHandler, problem, problemResponse } from './problem.ts';
 import { rateLimit } from './rate-limit.ts';
 import { registerControlRoutes } from './routes/control.ts';
+import { registerOperationRoutes } from './routes/operations.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerHookRoutes } from './routes/hooks.ts';
 import { registerInstanceRoutes } from './routes/instances.ts';
@@ -135,6 +136,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerHealth(app, deps);
   registerWorkflowRoutes(app, ctx);
   registerInstanceRoutes(app, ctx);
+  // Bulk cancel (/v1/instances/cancel) before /v1/instances/{id}/… routes.
+  registerOperationRoutes(app, ctx);
   registerControlRoutes(app, ctx);
   registerEventRoutes(app, ctx);
   registerHookRoutes(app, ctx);

@@ -71,21 +71,38 @@ export function queueOf(document: Record<string, unknown>, override?: string): s
 /** Registers a workflow version: 'created', 'unchanged' (same document again), or a 409 conflict. */
 export async function registerWorkflow(sql: Sql, text: string, options: { format?: 'yaml' | 'json'; queue?: string } = {}): Promise<Registered> {
   const { document, workflow } = validateDocument(text, options.format);
-  const { namespace, name, version } = workflow.document;
-  const queue = queueOf(document, options.queue);
-  const problems = scheduleProblems(workflow, document);
+  return storeWorkflow(sql, { document, workflow, source: text, queue: queueOf(document, options.queue) });
+}
+
+/**
+ * Stores a validated document — the one write path for registrations (API and CLI): checks its
+ * schedule, digests it, creates its queue, inserts the version and registers its schedule, in one
+ * transaction. Same document again: 'unchanged'. Another document under an existing version: 409.
+ */
+export async function storeWorkflow(
+  sql: Sql,
+  w: { document: Record<string, unknown>; workflow: Workflow; source: string; queue: string },
+): Promise<Registered> {
+  const { namespace, name, version } = w.workflow.document;
+  const problems = scheduleProblems(w.workflow, w.document);
   if (problems.length) throw new WeirError('validation_failed', 'the workflow schedule is invalid', { errors: problems });
-  const digest = await digestOf(document);
+  const digest = await digestOf(w.document);
   const result = await sql.begin(async (tx) => {
-    await pgmq.create(tx, queue);
-    const inserted = await insertWorkflow(tx, { namespace, name, version, document, source: text, digest, queue });
-    if (inserted.outcome === 'created') await syncSchedule(tx, workflow, document);
+    const inserted = await insertWorkflow(tx, { namespace, name, version, document: w.document, source: w.source, digest, queue: w.queue });
+    if (inserted.outcome === 'created') {
+      await pgmq.create(tx, w.queue);
+      await syncSchedule(tx, w.workflow, w.document);
+    }
     return inserted;
   });
   if (result.outcome === 'conflict') {
-    throw new WeirError('conflict', `${namespace}/${name} version ${version} is already registered with a different document; versions are immutable — register a new version`);
+    throw new WeirError(
+      'conflict',
+      `${namespace}/${name} version ${version} is already registered with a different document (${result.row.digest}); registered versions are immutable: bump document.version`,
+      { errors: [{ pointer: '/document/version', message: 'already registered with a different document' }] },
+    );
   }
-  return { outcome: result.outcome, namespace, name, version, digest, queue: result.row.queue };
+  return { outcome: result.outcome, namespace, name, version, digest: result.row.digest, queue: result.row.queue };
 }
 
 /** Validated models by `namespace/name/version`, least recently used evicted. */

@@ -1,5 +1,6 @@
 /**
- * Workflow schedules (`schedule:` in the document): registered with the workflow, claimed by any
+ * Workflow schedules (`schedule:` in the document; id `<namespace>.<name>`, one per workflow):
+ * registered with the workflow, claimed by any
  * replica with FOR UPDATE SKIP LOCKED when `next_run_at <= weir.now()`, each firing starting an
  * instance with the idempotency key `schedule:<id>:<fire time>` — N replicas never double-fire.
  *
@@ -104,7 +105,7 @@ export function nextDue(kind: ScheduleKind, spec: unknown, timezone: string, fro
  */
 export async function syncSchedule(tx: Sql, workflow: Workflow, document: Record<string, unknown>): Promise<void> {
   const { namespace, name, version } = workflow.document;
-  const id = `${namespace}/${name}`;
+  const id = `${namespace}.${name}`;
   const [existing] = await tx<{ workflow_version: string }>`SELECT workflow_version FROM weir.schedules WHERE id = ${id} FOR UPDATE`;
   if (existing && compareSemver(version, existing.workflow_version) < 0) return;
   if (!workflow.schedule) {

@@ -7,13 +7,12 @@ import { stringify as toYaml } from 'yaml';
 import { parseDocument, validateWorkflow, type ValidationIssue } from '../../dsl/index.ts';
 import { WeirError } from '../../errors.ts';
 import { checkExpression } from '../../expr/check.ts';
-import { pgmq } from '../../store/queries/pgmq.ts';
-import { getWorkflow, insertWorkflow, listVersions } from '../../store/queries/workflows.ts';
+import { getWorkflow, listVersions } from '../../store/queries/workflows.ts';
+import { storeWorkflow } from '../../runner/definitions.ts';
 import { listWorkflowNames } from '../queries/lists.ts';
 import type { ApiContext, AppEnv } from '../context.ts';
 import { authErrors, CursorQuery, IdempotencyHeaders, decodeCursor, encodeCursor, errors, iso, mediaType, pageSize, security } from '../common.ts';
 import { authorize, visibleNamespaces } from '../auth.ts';
-import { sha256Hex } from '../crypto.ts';
 import { problem, problemResponse } from '../problem.ts';
 
 const queueName = /^[a-z0-9_]{1,47}$/;
@@ -107,18 +106,6 @@ const one = createRoute({
   },
 });
 
-/** JSON with object keys sorted at every level: the digest does not depend on key order or YAML style. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
 const issuesToErrors = (issues: readonly ValidationIssue[]) =>
   issues.map((i) => ({
     pointer: i.pointer,
@@ -164,20 +151,8 @@ export function registerWorkflowRoutes(app: OpenAPIHono<AppEnv>, ctx: ApiContext
         errors: [{ pointer, message: 'invalid queue name' }],
       });
     }
-    const digest = `sha256:${await sha256Hex(canonicalJson(parsed.value))}`;
-    const result = await ctx.sql().begin(async (tx) => {
-      const r = await insertWorkflow(tx, { namespace, name, version, document: parsed.value, source, digest, queue });
-      if (r.outcome === 'created') await pgmq.create(tx, queue);
-      return r;
-    });
-    if (result.outcome === 'conflict') {
-      throw new WeirError(
-        'conflict',
-        `${namespace}/${name} version ${version} is already registered with a different document (${result.row.digest}); registered versions are immutable: bump document.version`,
-        { errors: [{ pointer: '/document/version', message: 'already registered with a different document' }] },
-      );
-    }
-    const body = { namespace, name, version, digest: result.row.digest, queue: result.row.queue };
+    const result = await storeWorkflow(ctx.sql(), { document: parsed.value as Record<string, unknown>, workflow: checked.workflow, source, queue });
+    const body = { namespace, name, version, digest: result.digest, queue: result.queue };
     if (result.outcome === 'unchanged') return c.json(body, 200);
     c.header('Location', `/v1/workflows/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/${encodeURIComponent(version)}`);
     return c.json(body, 201);

@@ -70,6 +70,8 @@ export interface StartRequest {
   parent?: { id: string; wait: string };
   callback?: { url: string };
   priority?: number;
+  /** Free-form JSON kept with the instance (e.g. `{ rerunOf }`, schedule and hook origins). */
+  correlation?: unknown;
   id?: string;
 }
 
@@ -83,10 +85,10 @@ export async function startInstance(sql: Sql, req: StartRequest): Promise<{ inst
     const id = req.id ?? uuidv7();
     const rows = await tx<Raw>`
       INSERT INTO weir.instances (id, namespace, workflow_name, workflow_version, status, input, idempotency_key,
-                                  queue, parent_id, parent_wait, callback, priority)
+                                  queue, parent_id, parent_wait, callback, priority, correlation)
       VALUES (${id}::uuid, ${req.namespace}, ${req.workflowName}, ${req.workflowVersion}, 'pending', ${json(req.input)}::jsonb,
               ${req.idempotencyKey ?? null}, ${req.queue}, ${req.parent?.id ?? null}::uuid, ${req.parent?.wait ?? null},
-              ${req.callback ? json(req.callback) : null}::jsonb, ${req.priority ?? 0})
+              ${req.callback ? json(req.callback) : null}::jsonb, ${req.priority ?? 0}, ${req.correlation === undefined ? null : json(req.correlation)}::jsonb)
       ON CONFLICT (namespace, workflow_name, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
       RETURNING *`;
     if (rows[0]) {

@@ -28,7 +28,7 @@ do:
   - tick: { set: { ok: true } }
 `);
     const [s] = await listSchedules(db.current.sql);
-    expect(s).toMatchObject({ id: 'sched/every-minute', kind: 'cron', nextRunAt: new Date('2026-01-01T00:01:00Z') });
+    expect(s).toMatchObject({ id: 'sched.every-minute', kind: 'cron', nextRunAt: new Date('2026-01-01T00:01:00Z') });
     const handles = [0, 1, 2].map(() => openPostgres({ url: db.current.url, max: 3, prepare: true }));
     const replicas = handles.map((h) => testRunner(h.sql));
     try {
@@ -63,7 +63,7 @@ schedule: { cron: '0 9 * * *' }
 do:
   - t: { set: { ok: true } }
 `);
-    const [s] = (await listSchedules(db.current.sql)).filter((x) => x.id === 'sched/paris-nine');
+    const [s] = (await listSchedules(db.current.sql)).filter((x) => x.id === 'sched.paris-nine');
     expect(s.nextRunAt).toEqual(new Date('2026-03-01T08:00:00Z')); // 09:00 CET
     await setScheduleEnabled(db.current.sql, s.id, false);
     await db.current.sql`SELECT weir.advance_clock('2 days')`;
