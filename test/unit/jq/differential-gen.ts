@@ -118,7 +118,7 @@ const fn0 = fc.constantFrom(
   'sort_by(.a)', 'combinations', 'implode', 'splits("a")', 'sub("a"; "x")', 'gsub("a"; "x")', '@base64d', 
   'tojson | fromjson', 'error', 'empty', 'env | type', 'builtins | length > 10', 'significand', 'logb', 
   'frexp', 'modf', 'trunc', 'round', 'ceil', 'fabs', 'sqrt', 'exp10', 'pow(.; 2)', 'log', 'todate', 'gmtime',
-);
+).map((f) => (f.includes('|') ? `(${f})` : f));
 
 export const expr: fc.Arbitrary<string> = fc.letrec<{ e: string; bin: string; unary: string; ctl: string }>((tie) => ({
   e: fc.oneof(
