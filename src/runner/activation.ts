@@ -44,6 +44,7 @@ export type Row = {
   version: number;
   pending: HttpEffect[] | null;
   queue: string;
+  correlation: { traceparent?: string } | null;
   now: Date;
 };
 
@@ -54,7 +55,7 @@ export async function loadInstances(sql: Sql, ids: readonly string[]): Promise<M
   const valid = ids.filter((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id));
   if (!valid.length) return new Map();
   const rows = await sql<Row>`
-    SELECT id, namespace, workflow_name, workflow_version, status, input, state, version, pending, queue, weir.now() AS now
+    SELECT id, namespace, workflow_name, workflow_version, status, input, state, version, pending, queue, correlation, weir.now() AS now
     FROM weir.instances WHERE id IN (SELECT (jsonb_array_elements_text(${json(valid)}::jsonb))::uuid)`;
   return new Map(rows.map((r) => [r.id, r]));
 }
@@ -67,7 +68,7 @@ export async function activate(deps: ActivationDeps, queue: string, msg: Message
         ? [prefetched]
         : []
       : await deps.sql<Row>`
-    SELECT id, namespace, workflow_name, workflow_version, status, input, state, version, pending, queue, weir.now() AS now
+    SELECT id, namespace, workflow_name, workflow_version, status, input, state, version, pending, queue, correlation, weir.now() AS now
     FROM weir.instances WHERE id = ${body?.instance ?? '00000000-0000-0000-0000-000000000000'}::uuid`;
   if (!row || row.status === 'completed' || row.status === 'faulted' || row.status === 'cancelled') {
     await pgmq.delete(deps.sql, queue, msg.msgId);
@@ -121,7 +122,7 @@ export async function activate(deps: ActivationDeps, queue: string, msg: Message
   try {
     while (pending.length) {
       const round = pending;
-      const outcomes = await Promise.all(round.map((e) => performHttp(e, deps.http)));
+      const outcomes = await Promise.all(round.map((e) => performHttp(traced(e, row.correlation?.traceparent), deps.http)));
       const [clock] = await deps.sql<{ now: Date }>`SELECT weir.now() AS now`;
       now = new Date(clock.now).getTime();
       pending = [];
@@ -150,7 +151,7 @@ export async function activate(deps: ActivationDeps, queue: string, msg: Message
     await pgmq.delete(deps.sql, queue, msg.msgId);
     return 'stale';
   }
-  const children = await resolveChildren(deps.sql, acc.childEffects, row.id);
+  const children = await resolveChildren(deps.sql, acc.childEffects, row.id, row.correlation?.traceparent);
   for (const missing of children.missing) {
     const r = advance(workflow, state, { kind: 'childDone', id: missing.id, outcome: { status: 'faulted', error: missing.error } }, ctx());
     state = r.state;
@@ -159,6 +160,17 @@ export async function activate(deps: ActivationDeps, queue: string, msg: Message
   acc.children = children.requests;
   const res = await deps.writer.submit(acc.checkpoint(row, state, version, null, { queue, msgId: msg.msgId }));
   return res.ok ? 'done' : 'conflict';
+}
+
+/**
+ * Continues the start request's W3C trace: each call carries the trace id with a new span id,
+ * unless the workflow set its own `traceparent`.
+ */
+function traced(e: HttpEffect, traceparent: string | undefined): HttpEffect {
+  if (!traceparent || Object.keys(e.request.headers).some((k) => k.toLowerCase() === 'traceparent')) return e;
+  const [version, traceId, , flags] = traceparent.split('-');
+  const span = Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, '0')).join('');
+  return { ...e, request: { ...e.request, headers: { ...e.request.headers, traceparent: `${version}-${traceId}-${span}-${flags}` } } };
 }
 
 function toStimulus(body: RunnerMessage | undefined, row: Row): Stimulus | undefined {
@@ -267,7 +279,7 @@ function newAccumulator(eventWindowSeconds: number) {
   return acc;
 }
 
-async function resolveChildren(sql: Sql, effects: ChildEffect[], parentId: string) {
+async function resolveChildren(sql: Sql, effects: ChildEffect[], parentId: string, traceparent?: string) {
   const requests: StartRequest[] = [];
   const missing: { id: string; error: WorkflowError }[] = [];
   for (const e of effects) {
@@ -286,6 +298,7 @@ async function resolveChildren(sql: Sql, effects: ChildEffect[], parentId: strin
       ...(e.await ? { parent: { id: parentId, wait: e.id } } : {}),
       // Re-running the same activation after a crash must not start the child twice.
       idempotencyKey: `child:${parentId}:${e.id}`,
+      ...(traceparent ? { correlation: { traceparent } } : {}),
     });
   }
   return { requests, missing };

@@ -14,6 +14,8 @@ export interface StubRequest {
 export interface Stub {
   url: string;
   requests: StubRequest[];
+  /** The `traceparent` header of each request, in order. */
+  traceparents: (string | undefined)[];
   close(): Promise<void>;
 }
 
@@ -21,11 +23,13 @@ export type StubHandler = (req: StubRequest) => { status?: number; body?: unknow
 
 export async function startStub(handler: StubHandler = () => undefined): Promise<Stub> {
   const requests: StubRequest[] = [];
+  const traceparents: (string | undefined)[] = [];
   const server: Server = createServer(async (req: IncomingMessage, res) => {
     let body = '';
     for await (const chunk of req) body += chunk;
     const r: StubRequest = { method: req.method ?? 'GET', path: req.url ?? '/', idempotencyKey: req.headers['idempotency-key'] as string | undefined, body };
     requests.push(r);
+    traceparents.push(req.headers.traceparent as string | undefined);
     const answer = handler(r) ?? {};
     if (answer.delayMs) await new Promise((x) => setTimeout(x, answer.delayMs));
     res.writeHead(answer.status ?? 200, { 'content-type': 'application/json', ...answer.headers });
@@ -38,6 +42,7 @@ export async function startStub(handler: StubHandler = () => undefined): Promise
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    traceparents,
     close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };
 }

@@ -176,6 +176,7 @@ export function registerInstanceRoutes(app: OpenAPIHono<AppEnv>, ctx: ApiContext
       queue: workflow.queue,
       input,
       idempotencyKey: c.req.header('idempotency-key'),
+      ...traceOf(c.req.header('traceparent')),
     });
     const current = wait ? await waitForEnd(sql, instance, wait * 1000, c.req.raw.signal) : instance;
     c.header('Location', `/v1/instances/${current.id}`);
@@ -224,4 +225,10 @@ export function registerInstanceRoutes(app: OpenAPIHono<AppEnv>, ctx: ApiContext
     const items = rows.slice(0, limit).map((r) => ({ seq: r.seq, at: r.at.toISOString(), kind: r.kind, taskRef: r.taskRef, data: r.data }));
     return c.json({ items, next: rows.length > limit ? encodeCursor(items[items.length - 1].seq) : null }, 200);
   });
+}
+
+/** W3C Trace Context: a valid `traceparent` on the start request is kept and continued by the instance's calls. */
+function traceOf(header: string | undefined): { correlation?: { traceparent: string } } {
+  if (!header || !/^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/.test(header.trim())) return {};
+  return { correlation: { traceparent: header.trim() } };
 }
