@@ -1,6 +1,6 @@
 /**
  * Builtins that take filter arguments or control the flow of outputs: `path`, `select`,
- * `recurse`, `limit`, `first`, `range`, `until`, `sort_by`… Loops are written as loops (not
+ * `recurse`, `limit`, `first`, `range`, `until`… Loops are written as loops (not
  * recursion) wherever jq's semantics allow, so long iterations do not grow the JS stack.
  */
 import type { Code, Emit, Env, Native, PathEmit } from '../code.ts';
@@ -16,7 +16,7 @@ import * as runtimeModule from '../runtime.ts';
 const { R, checkArrayLength, tick } = runtimeModule;
 const depthExceeded: typeof runtimeModule.depthExceeded = runtimeModule.depthExceeded;
 import * as valuesModule from '../values.ts';
-const { compare, isObject, truthy, typeAndValue, typeOf } = valuesModule;
+const { isObject, truthy, typeAndValue, typeOf } = valuesModule;
 
 /** Thrown to stop a generator early (`limit`, `first`, `isempty`…); each use has its own token. */
 function stopAfter(run: (emit: Emit) => void, emit: Emit, n: number): void {
@@ -84,30 +84,6 @@ function recurseAllPaths(v: unknown, p: unknown[] | null, emit: PathEmit): void 
   R.depth--;
 }
 
-/** Sorts (stably) by the array of outputs of `f` on each element, as `sort_by` & co. do. */
-function keyed(input: unknown, f: Code, env: Env, what: string): Array<{ k: unknown[]; v: unknown }> {
-  if (!Array.isArray(input)) {
-    // jq maps `f` over the input first (which iterates objects), then sorts
-    if (isObject(input)) fail(`${typeAndValue(input)} cannot be ${what}, as it is not an array`);
-    fail(`Cannot iterate over ${typeAndValue(input)}`);
-  }
-  const items = (input as unknown[]).map((v) => ({ k: collect(f, v, env), v }));
-  items.sort((a, b) => compare(a.k, b.k));
-  return items;
-}
-
-function groups(input: unknown, f: Code, env: Env): unknown[][] {
-  const items = keyed(input, f, env, 'grouped');
-  const out: unknown[][] = [];
-  let prev: unknown[] | null = null;
-  for (const it of items) {
-    if (prev !== null && compare(prev, it.k) === 0) out[out.length - 1].push(it.v);
-    else out.push([it.v]);
-    prev = it.k;
-  }
-  return out;
-}
-
 function range(from: number, upto: number, by: number, emit: Emit): void {
   if (by > 0) {
     for (let x = from; x < upto; x += by) {
@@ -126,21 +102,6 @@ function range(from: number, upto: number, by: number, emit: Emit): void {
       emit(from);
     }
   }
-}
-
-function toStream(v: unknown, path: unknown[], top: boolean, emit: Emit): void {
-  tick();
-  if (Array.isArray(v) && v.length > 0) {
-    for (let i = 0; i < v.length; i++) toStream(v[i], [...path, i], false, emit);
-    emit([[...path, v.length - 1]]);
-  } else if (isObject(v) && Object.keys(v).length > 0) {
-    const ks = Object.keys(v);
-    for (const k of ks) toStream(v[k], [...path, k], false, emit);
-    emit([[...path, ks[ks.length - 1]]]);
-  } else {
-    emit([path, v]);
-  }
-  void top;
 }
 
 export const CONTROL: Record<string, Native> = {
@@ -442,49 +403,6 @@ export const CONTROL: Record<string, Native> = {
       go(i);
     },
   },
-  'sort_by/1': {
-    gen: (i, [f], e, emit) => emit(keyed(i, f, e, 'sorted').map((it) => it.v)),
-  },
-  'group_by/1': {
-    gen: (i, [f], e, emit) => emit(groups(i, f, e)),
-  },
-  'unique_by/1': {
-    gen: (i, [f], e, emit) => emit(groups(i, f, e).map((g) => g[0])),
-  },
-  'min_by/1': {
-    gen: (i, [f], e, emit) => {
-      if (!Array.isArray(i)) fail(isObject(i) ? `Cannot index object with number` : `Cannot iterate over ${typeAndValue(i)}`);
-      const a = i as unknown[];
-      if (a.length === 0) return emit(null);
-      let best = 0;
-      let bestKey = collect(f, a[0], e);
-      for (let j = 1; j < a.length; j++) {
-        const k = collect(f, a[j], e);
-        if (compare(k, bestKey) < 0) {
-          best = j;
-          bestKey = k;
-        }
-      }
-      emit(a[best]);
-    },
-  },
-  'max_by/1': {
-    gen: (i, [f], e, emit) => {
-      if (!Array.isArray(i)) fail(isObject(i) ? `Cannot index object with number` : `Cannot iterate over ${typeAndValue(i)}`);
-      const a = i as unknown[];
-      if (a.length === 0) return emit(null);
-      let best = 0;
-      let bestKey = collect(f, a[0], e);
-      for (let j = 1; j < a.length; j++) {
-        const k = collect(f, a[j], e);
-        if (compare(k, bestKey) >= 0) {
-          best = j;
-          bestKey = k;
-        }
-      }
-      emit(a[best]);
-    },
-  },
   'any/2': {
     gen: (i, [g, cond], e, emit) => {
       let found = false;
@@ -521,29 +439,6 @@ export const CONTROL: Record<string, Native> = {
         1,
       );
       emit(!failed);
-    },
-  },
-  'tostream/0': { gen: (i, _a, _e, emit) => toStream(i, [], true, emit) },
-  'fromstream/1': {
-    gen: (i, [f], e, emit) => {
-      let cur: unknown = null;
-      let have = false;
-      f.run(i, e, (ev) => {
-        if (!Array.isArray(ev) || !Array.isArray(ev[0])) fail('Invalid input to fromstream');
-        const [p, v] = ev as [unknown[], unknown];
-        if ((ev as unknown[]).length >= 2) {
-          if (p.length === 0) {
-            emit(v);
-            return;
-          }
-          cur = setPath(have ? cur : null, p, v);
-          have = true;
-        } else if (p.length <= 1) {
-          if (have) emit(cur);
-          cur = null;
-          have = false;
-        }
-      });
     },
   },
   'env/0': { fn: () => R.env },

@@ -1,6 +1,8 @@
 /** The table of native builtins, keyed `name/arity`. */
 import type { Native } from '../code.ts';
 import { CONTROL } from './control.ts';
+import { SORTING } from './sorting.ts';
+import { STREAMS } from './streams.ts';
 import { CORE } from './core.ts';
 import { MATH } from './math.ts';
 import { MODULE_BUILTINS } from '../modules.ts';
@@ -35,7 +37,7 @@ function bsearch(input: unknown, target: unknown): number {
   return -1 - lo;
 }
 
-const table: Record<string, Native> = { ...CORE, ...MATH, ...REGEX, ...DATES, ...FORMAT, ...CONTROL, ...MODULE_BUILTINS };
+const table: Record<string, Native> = { ...CORE, ...MATH, ...REGEX, ...DATES, ...FORMAT, ...CONTROL, ...SORTING, ...STREAMS, ...MODULE_BUILTINS };
 table['bsearch/1'] = { fn: bsearch };
 
 /** `builtins`: every native and prelude function as "name/arity". */
