@@ -13,9 +13,9 @@ import { loadConfig, type Env } from '../config.ts';
 import { WeirError } from '../errors.ts';
 import { Lifecycle } from '../lifecycle.ts';
 import { createLogger, type Logger } from '../log.ts';
-import { Runner } from '../runner/index.ts';
 import { openStore, type Store } from '../store/open.ts';
 import { registerDrainRoute } from './drain-route.ts';
+import { createRunner } from './create-runner.ts';
 
 export interface EdgeOptions {
   /** The environment; default: Cloudflare-style bindings passed to fetch, else Deno.env, else process.env. */
@@ -52,13 +52,7 @@ export function createEdgeHandler(options: EdgeOptions = {}): EdgeHandler {
     const lifecycle = new Lifecycle();
     lifecycle.to('starting');
     lifecycle.to('running');
-    const runner = new Runner({
-      sql: store.sql,
-      log: log.child({ component: 'runner' }),
-      runner: config.runner,
-      http: { allowPrivate: config.effects.allowPrivate, allowHosts: [...config.effects.allowHosts], timeoutMs: config.effects.httpTimeoutMs },
-      runtime: { name: 'weir-edge', version: '0.1.0' },
-    });
+    const runner = createRunner(config, store, log, { name: 'weir-edge', version: '0.1.0' });
     const app = createApp({ config, store, lifecycle, log });
     registerDrainRoute(app, { drain: (o) => runner.drain(o) });
     return { app, store };

@@ -9,7 +9,8 @@ import { createApp } from '../api/app.ts';
 import type { Config } from '../config.ts';
 import { Lifecycle } from '../lifecycle.ts';
 import { createLogger, type Logger } from '../log.ts';
-import { Runner } from '../runner/index.ts';
+import type { Runner } from '../runner/index.ts';
+import { createRunner } from './create-runner.ts';
 import { openStore, type Store } from '../store/open.ts';
 import { uuidv7 } from '../store/uuid.ts';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.ts';
@@ -82,13 +83,7 @@ export async function startProcess(options: StartOptions): Promise<StartedProces
   let runner: Runner | undefined;
   let unlisten: (() => Promise<void>) | undefined;
   if (role !== 'api') {
-    const r = new Runner({
-      sql: store.sql,
-      log: log.child({ component: 'runner' }),
-      runner: config.runner,
-      http: { allowPrivate: config.effects.allowPrivate, allowHosts: [...config.effects.allowHosts], timeoutMs: config.effects.httpTimeoutMs },
-      runtime: options.runtime ?? { name: 'weir', version: '0.1.0' },
-    });
+    const r = createRunner(config, store, log, options.runtime);
     runner = r;
     r.start(lifecycle.signal);
     const served = new Set(config.runner.queues);

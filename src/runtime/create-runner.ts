@@ -1,0 +1,21 @@
+/** The Runner from the config, for every entry but Node's (which builds its own in src/runtime/node.ts). */
+import type { Config } from '../config.ts';
+import type { Logger } from '../log.ts';
+import { Runner } from '../runner/index.ts';
+import type { Store } from '../store/open.ts';
+
+/**
+ * The runner every non-Node entry builds (Deno, Bun, the binary, the edge drain): one place, so a
+ * new Runner option reaches all of them. Keep in step with src/runtime/node.ts. No node: imports:
+ * the edge entry uses it.
+ */
+export function createRunner(config: Config, store: Store, log: Logger, runtime: { name: string; version: string } = { name: 'weir', version: '0.1.0' }): Runner {
+  return new Runner({
+    sql: store.sql,
+    log: log.child({ component: 'runner' }),
+    runner: config.runner,
+    http: { allowPrivate: config.effects.allowPrivate, allowHosts: [...config.effects.allowHosts], timeoutMs: config.effects.httpTimeoutMs },
+    runtime,
+  });
+}
+
