@@ -16,7 +16,7 @@ import { uuidv7 } from '../store/uuid.ts';
 import { authenticate, authMode } from './auth.ts';
 import { CloudEventSchema } from './cloudevents.ts';
 import type { ApiContext, AppEnv } from './context.ts';
-import { SecretBox } from './crypto.ts';
+import { SecretBox } from '../crypto.ts';
 import { registerDocs } from './docs.ts';
 import { registerHealth } from './health.ts';
 import { idempotency } from './idempotency.ts';
@@ -26,6 +26,7 @@ import { errorHandler, problem, problemResponse } from './problem.ts';
 import { rateLimit } from './rate-limit.ts';
 import { registerControlRoutes } from './routes/control.ts';
 import { registerOperationRoutes } from './routes/operations.ts';
+import { registerSecretRoutes } from './routes/secrets.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerHookRoutes } from './routes/hooks.ts';
 import { registerInstanceRoutes } from './routes/instances.ts';
@@ -141,6 +142,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerControlRoutes(app, ctx);
   registerEventRoutes(app, ctx);
   registerHookRoutes(app, ctx);
+  registerSecretRoutes(app, ctx);
   registerMetricsRoute(app, ctx);
   // The connection-budget gate (Postgres): in use vs the limit the guard currently allows.
   const gate = () => deps.store.gate;

@@ -9,7 +9,7 @@ import type { Config } from '../config.ts';
 import { WeirError } from '../errors.ts';
 import { findApiKeyByHash, touchApiKey, type Role } from '../store/queries/keys.ts';
 import type { Sql } from '../store/sql.ts';
-import { randomBytes, sha256Hex, timingSafeEqual, toBase64Url } from './crypto.ts';
+import { randomBytes, sha256Hex, timingSafeEqual, toBase64Url } from '../crypto.ts';
 import { problem, problemResponse } from './problem.ts';
 
 export interface Principal {

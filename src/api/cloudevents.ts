@@ -6,7 +6,7 @@
 import { z } from '@hono/zod-openapi';
 import type { CloudEventRecord } from '../store/queries/events.ts';
 import type { ProblemField } from '../errors.ts';
-import { bytesToBase64 } from './crypto.ts';
+import { bytesToBase64 } from '../crypto.ts';
 
 const attributeName = /^[a-z0-9]{1,20}$/;
 const nonEmpty = (what: string) => z.string({ error: `${what} must be a string` }).min(1, { error: `${what} must not be empty` });

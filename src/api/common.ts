@@ -5,7 +5,7 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { WeirError } from '../errors.ts';
-import { bytesToBase64, base64ToBytes } from './crypto.ts';
+import { bytesToBase64, base64ToBytes } from '../crypto.ts';
 
 export const ProblemSchema = z
   .object({

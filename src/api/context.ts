@@ -3,7 +3,7 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { Sql } from '../store/sql.ts';
 import type { Principal } from './auth.ts';
-import type { SecretBox } from './crypto.ts';
+import type { SecretBox } from '../crypto.ts';
 import type { MetricsRegistry } from './metrics.ts';
 import type { ApiOptions } from './options.ts';
 

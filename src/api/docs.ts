@@ -6,7 +6,7 @@
 import { Scalar } from '@scalar/hono-api-reference';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from './context.ts';
-import { base64ToBytes } from './crypto.ts';
+import { base64ToBytes } from '../crypto.ts';
 
 export const DOCS_SCRIPT_PATH = '/docs/scalar.js';
 

@@ -7,7 +7,7 @@
 import type { MiddlewareHandler } from 'hono';
 import type { Sql } from '../store/sql.ts';
 import type { Principal } from './auth.ts';
-import { sha256Hex } from './crypto.ts';
+import { sha256Hex } from '../crypto.ts';
 import { problem, problemResponse } from './problem.ts';
 import { claimKey, completeKey, releaseKey, sweepExpiredKeys } from './queries/idempotency.ts';
 

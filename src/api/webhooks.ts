@@ -6,7 +6,7 @@
  * Every comparison is constant-time.
  */
 import type { Verifier } from '../store/queries/hooks.ts';
-import { base64ToBytes, bytesToBase64, hex, hmacSha256, randomBytes, timingSafeEqual } from './crypto.ts';
+import { base64ToBytes, bytesToBase64, hex, hmacSha256, randomBytes, timingSafeEqual } from '../crypto.ts';
 
 export type Verdict = { ok: true; deliveryId?: string } | { ok: false; reason: string };
 

@@ -18,6 +18,7 @@ import { json, type Sql } from '../store/sql.ts';
 import { writeCheckpoint, type Checkpoint, type CheckpointWriter, type HttpEffect } from './checkpoint.ts';
 import type { DefinitionCache } from './definitions.ts';
 import { literalTypes } from './events.ts';
+import { redact, type SecretsProvider } from './secrets.ts';
 
 export interface ActivationDeps {
   sql: Sql;
@@ -27,7 +28,7 @@ export interface ActivationDeps {
   visibilityTimeoutSeconds: number;
   maxDeliveries: number;
   eventWindowSeconds?: number;
-  secrets?: (namespace: string) => Record<string, unknown> | undefined;
+  secrets?: SecretsProvider;
   runtime?: EngineContext['runtime'];
 }
 
@@ -79,11 +80,12 @@ export async function activate(deps: ActivationDeps, queue: string, msg: Message
 
   // The database clock is the only clock: read at load, and again after each round of I/O.
   let now = new Date(row.now).getTime();
+  const secrets = deps.secrets ? await deps.secrets.forNamespace(row.namespace) : undefined;
   const ctx = (): EngineContext => ({
     now,
     instanceId: row.id,
     seed: row.id,
-    ...(deps.secrets ? { secrets: deps.secrets(row.namespace) ?? {} } : {}),
+    ...(secrets ? { secrets } : {}),
     ...(deps.runtime ? { runtime: deps.runtime } : {}),
   });
   let workflow: Workflow | undefined;
@@ -101,7 +103,7 @@ export async function activate(deps: ActivationDeps, queue: string, msg: Message
   let version = row.version;
   const stimulus = toStimulus(body, row);
   let pending: HttpEffect[] = row.pending ?? [];
-  const acc = newAccumulator(deps.eventWindowSeconds ?? 0);
+  const acc = newAccumulator(deps.eventWindowSeconds ?? 0, secrets ?? {});
   let changed = false;
 
   if (stimulus && !isStale(state, stimulus)) {
@@ -192,7 +194,7 @@ function toStimulus(body: RunnerMessage | undefined, row: Row): Stimulus | undef
 
 type ChildEffect = Extract<Effect, { kind: 'startChild' }>;
 
-function newAccumulator(eventWindowSeconds: number) {
+function newAccumulator(eventWindowSeconds: number, secrets: Record<string, string>) {
   let history: HistoryEntry[] = [];
   let timers: Checkpoint['timers'] = [];
   let cancelTimers: string[] = [];
@@ -245,15 +247,16 @@ function newAccumulator(eventWindowSeconds: number) {
     checkpoint(row: Row, state: InstanceState, version: number, pending: HttpEffect[] | null, consume: Checkpoint['consume']): Checkpoint {
       const status: InstanceStatus = state.status;
       const ended = status === 'completed' || status === 'faulted' || status === 'cancelled';
+      // What people read (history, output, error) never shows a secret's value.
       return {
         instanceId: row.id,
         expectedVersion: version,
         state,
         status,
-        ...(state.output === undefined ? {} : { output: state.output }),
-        ...(state.error ? { error: state.error } : {}),
+        ...(state.output === undefined ? {} : { output: redact(state.output, secrets) }),
+        ...(state.error ? { error: redact(state.error, secrets) } : {}),
         pending,
-        history,
+        history: redact(history, secrets),
         timers: timers.map((t) => ({ ...t, queue: row.queue, message: { instance: row.id, kind: 'timer', target: t.id } })),
         cancelTimers,
         subscriptions,

@@ -16,13 +16,14 @@ import { DefinitionCache } from './definitions.ts';
 import { fireDueTimers } from './timers.ts';
 import { fireDueSchedules } from '../scheduler/schedules.ts';
 import { purgeExpired } from '../scheduler/retention.ts';
+import type { SecretsProvider } from './secrets.ts';
 
 export interface RunnerOptions {
   sql: Sql;
   log: Logger;
   runner: Config['runner'];
   http?: HttpPerformerOptions;
-  secrets?: (namespace: string) => Record<string, unknown> | undefined;
+  secrets?: SecretsProvider;
   runtime?: EngineContext['runtime'];
 }
 

@@ -9,6 +9,8 @@ import type { Config } from '../config.ts';
 import { Lifecycle } from '../lifecycle.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { Runner } from '../runner/index.ts';
+import { SecretsProvider, secretsFromEnv } from '../runner/secrets.ts';
+import { SecretBox } from '../crypto.ts';
 import { openStore, type Store } from '../store/open.ts';
 import { uuidv7 } from '../store/uuid.ts';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.ts';
@@ -73,6 +75,10 @@ export async function startNodeProcess(options: NodeProcessOptions): Promise<Run
       runner: config.runner,
       http: { allowPrivate: config.effects.allowPrivate, allowHosts: [...config.effects.allowHosts], timeoutMs: config.effects.httpTimeoutMs },
       runtime: { name: 'weir', version: '0.1.0' },
+      secrets: new SecretsProvider(store.sql, {
+        env: secretsFromEnv(process.env),
+        ...(config.api.encryptionKey ? { box: new SecretBox(config.api.encryptionKey) } : {}),
+      }),
     });
     // Loops stop reading when draining begins (lifecycle.signal aborts).
     runner.start(lifecycle.signal);

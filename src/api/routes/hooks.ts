@@ -12,7 +12,7 @@ import { uuidv7 } from '../../store/uuid.ts';
 import { authorize, visibleNamespaces } from '../auth.ts';
 import { authErrors, errors, IdempotencyHeaders, security } from '../common.ts';
 import type { ApiContext, AppEnv } from '../context.ts';
-import type { SecretBox } from '../crypto.ts';
+import type { SecretBox } from '../../crypto.ts';
 import { problem, problemResponse } from '../problem.ts';
 import { publishEvents } from '../publish.ts';
 import { workflowRef } from '../queries/lists.ts';

@@ -4,7 +4,7 @@
  */
 import { createApp, type AppDeps } from '../../../src/api/app.ts';
 import { newApiKey } from '../../../src/api/auth.ts';
-import { bytesToBase64 } from '../../../src/api/crypto.ts';
+import { bytesToBase64 } from '../../../src/crypto.ts';
 import type { ApiOptions } from '../../../src/api/options.ts';
 import { loadConfig } from '../../../src/config.ts';
 import { Lifecycle } from '../../../src/lifecycle.ts';

@@ -1,6 +1,6 @@
 /** The API's Web Crypto helpers and webhook signatures, against published reference values. */
 import { expect, test } from 'vitest';
-import { SecretBox, bytesToBase64, sha256Hex, timingSafeEqual } from '../../../src/api/crypto.ts';
+import { SecretBox, bytesToBase64, sha256Hex, timingSafeEqual } from '../../../src/crypto.ts';
 import { githubSignature, standardSignature, verifyWebhook } from '../../../src/api/webhooks.ts';
 
 const enc = new TextEncoder();
