@@ -66,6 +66,7 @@ export async function main(argv: string[], options: BunMainOptions = {}): Promis
   }
   const proc = await startProcess({
     config,
+    env,
     role: roleOf(command as Command),
     listen: bunListen,
     runtime: { name: 'weir-bun', version: Bun.version },

@@ -1,7 +1,9 @@
 /** The Runner from the config, for every entry but Node's (which builds its own in src/runtime/node.ts). */
-import type { Config } from '../config.ts';
+import type { Config, Env } from '../config.ts';
+import { SecretBox } from '../crypto.ts';
 import type { Logger } from '../log.ts';
 import { Runner } from '../runner/index.ts';
+import { SecretsProvider, secretsFromEnv } from '../runner/secrets.ts';
 import type { Store } from '../store/open.ts';
 
 /**
@@ -9,13 +11,24 @@ import type { Store } from '../store/open.ts';
  * new Runner option reaches all of them. Keep in step with src/runtime/node.ts. No node: imports:
  * the edge entry uses it.
  */
-export function createRunner(config: Config, store: Store, log: Logger, runtime: { name: string; version: string } = { name: 'weir', version: '0.1.0' }): Runner {
+export function createRunner(
+  config: Config,
+  store: Store,
+  log: Logger,
+  /** The environment the config came from: WEIR_SECRET_<name> variables become workflow secrets. */
+  env: Env,
+  runtime: { name: string; version: string } = { name: 'weir', version: '0.1.0' },
+): Runner {
   return new Runner({
     sql: store.sql,
     log: log.child({ component: 'runner' }),
     runner: config.runner,
     http: { allowPrivate: config.effects.allowPrivate, allowHosts: [...config.effects.allowHosts], timeoutMs: config.effects.httpTimeoutMs },
     runtime,
+    secrets: new SecretsProvider(store.sql, {
+      env: secretsFromEnv(env),
+      ...(config.api.encryptionKey ? { box: new SecretBox(config.api.encryptionKey) } : {}),
+    }),
   });
 }
 

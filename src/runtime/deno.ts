@@ -58,7 +58,7 @@ export async function main(argv: string[]): Promise<number> {
     Deno.stdout.writeSync(new TextEncoder().encode(await migrateOnce(config)));
     return 0;
   }
-  const proc = await startProcess({ config, role: roleOf(command as Command), listen: denoListen, runtime: { name: 'weir-deno', version: Deno.version.deno } });
+  const proc = await startProcess({ config, env, role: roleOf(command as Command), listen: denoListen, runtime: { name: 'weir-deno', version: Deno.version.deno } });
   exitOnSignals(proc);
   return -1;
 }

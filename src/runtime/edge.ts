@@ -43,7 +43,8 @@ function ambientEnv(bindings?: Record<string, unknown>): Env {
 export function createEdgeHandler(options: EdgeOptions = {}): EdgeHandler {
   let ready: Promise<{ app: OpenAPIHono<AppEnv>; store: Store }> | undefined;
   const init = async (bindings?: Record<string, unknown>) => {
-    const config = loadConfig(options.env ?? ambientEnv(bindings));
+    const env = options.env ?? ambientEnv(bindings);
+    const config = loadConfig(env);
     if (config.database.kind !== 'postgres') {
       throw new WeirError('config_invalid', 'the edge entry needs DATABASE_URL (a Postgres server): there is no local disk for the embedded database');
     }
@@ -52,7 +53,7 @@ export function createEdgeHandler(options: EdgeOptions = {}): EdgeHandler {
     const lifecycle = new Lifecycle();
     lifecycle.to('starting');
     lifecycle.to('running');
-    const runner = createRunner(config, store, log, { name: 'weir-edge', version: '0.1.0' });
+    const runner = createRunner(config, store, log, env, { name: 'weir-edge', version: '0.1.0' });
     const app = createApp({ config, store, lifecycle, log });
     registerDrainRoute(app, { drain: (o) => runner.drain(o) });
     return { app, store };

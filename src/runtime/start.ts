@@ -6,7 +6,7 @@
  * keeps @hono/node-server.
  */
 import { createApp } from '../api/app.ts';
-import type { Config } from '../config.ts';
+import type { Config, Env } from '../config.ts';
 import { Lifecycle } from '../lifecycle.ts';
 import { createLogger, type Logger } from '../log.ts';
 import type { Runner } from '../runner/index.ts';
@@ -25,6 +25,8 @@ export type Listen = (
 
 export interface StartOptions {
   config: Config;
+  /** The environment the config was loaded from (workflow secrets: WEIR_SECRET_<name>). */
+  env: Env;
   role: Role;
   listen: Listen;
   log?: Logger;
@@ -83,7 +85,7 @@ export async function startProcess(options: StartOptions): Promise<StartedProces
   let runner: Runner | undefined;
   let unlisten: (() => Promise<void>) | undefined;
   if (role !== 'api') {
-    const r = createRunner(config, store, log, options.runtime);
+    const r = createRunner(config, store, log, options.env, options.runtime);
     runner = r;
     r.start(lifecycle.signal);
     const served = new Set(config.runner.queues);
