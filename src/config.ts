@@ -69,6 +69,10 @@ export const configSchema = z.object({
     .string()
     .refine((v) => /^[A-Za-z0-9+/]{43}=$/.test(v), { error: 'must be base64 of 32 random bytes (e.g. `openssl rand -base64 32`)' })
     .optional(),
+  WEIR_CALLBACK_SECRET: z
+    .string()
+    .refine((v) => /^whsec_[A-Za-z0-9+/]{32,}={0,2}$/.test(v), { error: 'must be a Standard Webhooks secret: whsec_ followed by base64 (e.g. whsec_$(openssl rand -base64 32))' })
+    .optional(),
   WEIR_HTTP_MAX_BODY: int(1024, 1024 * 1024 * 1024, 1024 * 1024 + 64 * 1024),
   WEIR_MAX_INPUT_BYTES: int(2, 64 * 1024 * 1024, 256 * 1024),
   WEIR_PAGE_SIZE_MAX: int(1, 10_000, 500),
@@ -116,6 +120,8 @@ export interface Config {
     readonly hookSecretGraceSeconds: number;
     readonly encryptionKey?: string;
   };
+  /** Signs completion callbacks (Standard Webhooks); callbacks are refused without it. */
+  readonly callbackSecret?: string;
   readonly logLevel: Parsed['WEIR_LOG_LEVEL'];
   readonly adminKey?: string;
 }
@@ -181,13 +187,14 @@ export function loadConfig(env: Env): Config {
       hookSecretGraceSeconds: c.WEIR_HOOK_SECRET_GRACE,
       ...(c.WEIR_ENCRYPTION_KEY ? { encryptionKey: c.WEIR_ENCRYPTION_KEY } : {}),
     },
+    ...(c.WEIR_CALLBACK_SECRET ? { callbackSecret: c.WEIR_CALLBACK_SECRET } : {}),
     logLevel: c.WEIR_LOG_LEVEL,
     adminKey: c.WEIR_ADMIN_KEY,
   });
 }
 
 function redact(name: string, value: string): string {
-  if (name.endsWith('_KEY')) return '***';
+  if (name.endsWith('_KEY') || name.endsWith('_SECRET')) return '***';
   if (name.endsWith('DATABASE_URL')) return value.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
   return value;
 }

@@ -6,34 +6,12 @@
  * Every comparison is constant-time.
  */
 import type { Verifier } from '../store/queries/hooks.ts';
-import { base64ToBytes, bytesToBase64, hex, hmacSha256, randomBytes, timingSafeEqual } from '../crypto.ts';
+import { timingSafeEqual } from '../crypto.ts';
 
 export type Verdict = { ok: true; deliveryId?: string } | { ok: false; reason: string };
 
-export function newWebhookSecret(): string {
-  return `whsec_${bytesToBase64(randomBytes(32))}`;
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-/** The `webhook-signature` value for a delivery (what senders compute; used by tests and callbacks). */
-export async function standardSignature(secret: string, id: string, timestamp: number | string, body: Uint8Array): Promise<string> {
-  const key = base64ToBytes(secret.startsWith('whsec_') ? secret.slice(6) : secret);
-  const enc = new TextEncoder();
-  return `v1,${bytesToBase64(await hmacSha256(key, concat(enc.encode(`${id}.${timestamp}.`), body)))}`;
-}
-
-export async function githubSignature(secret: string, body: Uint8Array): Promise<string> {
-  return `sha256=${hex(await hmacSha256(secret, concat(body)))}`;
-}
+export { githubSignature, newWebhookSecret, standardSignature } from '../signatures.ts';
+import { githubSignature, standardSignature } from '../signatures.ts';
 
 export async function verifyWebhook(
   verifier: Verifier,

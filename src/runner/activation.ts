@@ -19,6 +19,7 @@ import { writeCheckpoint, type Checkpoint, type CheckpointWriter, type HttpEffec
 import type { DefinitionCache } from './definitions.ts';
 import { literalTypes } from './events.ts';
 import { redact, type SecretsProvider } from './secrets.ts';
+import { deliverCallback } from './callbacks.ts';
 
 export interface ActivationDeps {
   sql: Sql;
@@ -29,6 +30,8 @@ export interface ActivationDeps {
   maxDeliveries: number;
   eventWindowSeconds?: number;
   secrets?: SecretsProvider;
+  /** Standard Webhooks secret (`whsec_…`) that signs completion callbacks. */
+  callbackSecret?: string;
   runtime?: EngineContext['runtime'];
 }
 
@@ -63,6 +66,7 @@ export async function loadInstances(sql: Sql, ids: readonly string[]): Promise<M
 
 export async function activate(deps: ActivationDeps, queue: string, msg: Message<RunnerMessage>, prefetched?: Row | null): Promise<ActivationOutcome> {
   const body = msg.message;
+  if (body?.kind === 'callback') return deliverCallback({ sql: deps.sql, http: deps.http, ...(deps.callbackSecret ? { secret: deps.callbackSecret } : {}) }, queue, msg);
   const [row] =
     prefetched !== undefined
       ? prefetched

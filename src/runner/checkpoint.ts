@@ -14,6 +14,7 @@ import { pgmq } from '../store/queries/pgmq.ts';
 import { startInstance, type InstanceStatus, type RunnerMessage, type StartRequest } from '../store/queries/instances.ts';
 import { deliverBacklog, deliverEvents } from './events.ts';
 import { notifyWork } from '../store/notify.ts';
+import { armCallbacks } from './callbacks.ts';
 
 export type HttpEffect = Extract<Effect, { kind: 'http' }>;
 
@@ -78,7 +79,10 @@ export async function writeCheckpoint(tx: Sql, cp: Checkpoint): Promise<boolean>
     await tx`DELETE FROM weir.timers WHERE instance_id = ${cp.instanceId}::uuid
              AND id IN (SELECT jsonb_array_elements_text(${json(cp.cancelTimers)}::jsonb))`;
   }
-  if (terminal) await tx`DELETE FROM weir.timers WHERE instance_id = ${cp.instanceId}::uuid`;
+  if (terminal) {
+    await tx`DELETE FROM weir.timers WHERE instance_id = ${cp.instanceId}::uuid`;
+    await armCallbacks(tx, [cp.instanceId]);
+  }
   if (cp.timers.length) {
     await tx`
       INSERT INTO weir.timers (id, instance_id, queue, due_at, message)
@@ -181,6 +185,7 @@ export async function writeSimpleCheckpoints(tx: Sql, cps: readonly Checkpoint[]
     const ids = json(ended);
     await tx`DELETE FROM weir.timers WHERE instance_id IN (SELECT (jsonb_array_elements_text(${ids}::jsonb))::uuid)`;
     await tx`DELETE FROM weir.subscriptions WHERE instance_id IN (SELECT (jsonb_array_elements_text(${ids}::jsonb))::uuid)`;
+    await armCallbacks(tx, ended);
   }
   const byQueue = new Map<string, number[]>();
   for (const cp of applied) if (cp.consume) byQueue.set(cp.consume.queue, [...(byQueue.get(cp.consume.queue) ?? []), cp.consume.msgId]);

@@ -4,6 +4,7 @@
  * interpreter so children and timers end with it).
  */
 import { WeirError } from '../errors.ts';
+import { armCallbacks } from './callbacks.ts';
 import { notifyWork } from '../store/notify.ts';
 import { pgmq } from '../store/queries/pgmq.ts';
 import { getInstance, type InstanceRow, type RunnerMessage } from '../store/queries/instances.ts';
@@ -41,6 +42,7 @@ export async function cancelInstance(sql: Sql, id: string, reason = 'cancelled b
           error = ${json({ type: 'https://serverlessworkflow.io/spec/1.0.0/errors/runtime', status: 499, title: 'Cancelled', detail: reason })}::jsonb
         WHERE id = ${id}::uuid`;
       await tx`DELETE FROM weir.timers WHERE instance_id = ${id}::uuid`;
+      await armCallbacks(tx, [id]);
       await appendHistory(tx, id, 'workflowCancelled', { reason });
       return;
     }

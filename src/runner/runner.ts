@@ -25,6 +25,7 @@ export interface RunnerOptions {
   http?: HttpPerformerOptions;
   secrets?: SecretsProvider;
   runtime?: EngineContext['runtime'];
+  callbackSecret?: string;
 }
 
 export interface DrainOptions {
@@ -117,6 +118,7 @@ export class Runner {
       eventWindowSeconds: this.#o.runner.eventWindowSeconds,
       ...(this.#o.secrets ? { secrets: this.#o.secrets } : {}),
       ...(this.#o.runtime ? { runtime: this.#o.runtime } : {}),
+      ...(this.#o.callbackSecret ? { callbackSecret: this.#o.callbackSecret } : {}),
     };
     for (const m of batch) this.#inflight.set(m.msgId, queue);
     // One statement loads the rows for the first message of every lane; later messages of a lane

@@ -75,6 +75,7 @@ export async function startNodeProcess(options: NodeProcessOptions): Promise<Run
       runner: config.runner,
       http: { allowPrivate: config.effects.allowPrivate, allowHosts: [...config.effects.allowHosts], timeoutMs: config.effects.httpTimeoutMs },
       runtime: { name: 'weir', version: '0.1.0' },
+      ...(config.callbackSecret ? { callbackSecret: config.callbackSecret } : {}),
       secrets: new SecretsProvider(store.sql, {
         env: secretsFromEnv(process.env),
         ...(config.api.encryptionKey ? { box: new SecretBox(config.api.encryptionKey) } : {}),

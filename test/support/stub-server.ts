@@ -16,6 +16,8 @@ export interface Stub {
   requests: StubRequest[];
   /** The `traceparent` header of each request, in order. */
   traceparents: (string | undefined)[];
+  /** Every request's headers, in order. */
+  headers: Record<string, string>[];
   close(): Promise<void>;
 }
 
@@ -24,12 +26,14 @@ export type StubHandler = (req: StubRequest) => { status?: number; body?: unknow
 export async function startStub(handler: StubHandler = () => undefined): Promise<Stub> {
   const requests: StubRequest[] = [];
   const traceparents: (string | undefined)[] = [];
+  const headers: Record<string, string>[] = [];
   const server: Server = createServer(async (req: IncomingMessage, res) => {
     let body = '';
     for await (const chunk of req) body += chunk;
     const r: StubRequest = { method: req.method ?? 'GET', path: req.url ?? '/', idempotencyKey: req.headers['idempotency-key'] as string | undefined, body };
     requests.push(r);
     traceparents.push(req.headers.traceparent as string | undefined);
+    headers.push(Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])));
     const answer = handler(r) ?? {};
     if (answer.delayMs) await new Promise((x) => setTimeout(x, answer.delayMs));
     res.writeHead(answer.status ?? 200, { 'content-type': 'application/json', ...answer.headers });
@@ -43,6 +47,7 @@ export async function startStub(handler: StubHandler = () => undefined): Promise
     url: `http://127.0.0.1:${port}`,
     requests,
     traceparents,
+    headers,
     close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };
 }

@@ -58,7 +58,10 @@ const start = createRoute({
       version: z.string().optional().openapi({ description: 'default: the highest semver registered' }),
       wait: z.coerce.number().min(0).optional().openapi({ description: 'seconds to wait for the end (bounded by the server)' }),
     }),
-    headers: IdempotencyHeaders,
+    headers: IdempotencyHeaders.extend({
+      'weir-callback-url': z.string().optional().openapi({ description: 'POST the outcome here when the instance ends (Standard Webhooks signature; needs WEIR_CALLBACK_SECRET)' }),
+      traceparent: z.string().optional().openapi({ description: 'W3C Trace Context: continued by the instance’s HTTP calls' }),
+    }),
     body: { required: false, content: { 'application/json': { schema: { description: 'the instance input (any JSON value)' } } } },
   },
   responses: {
@@ -177,6 +180,7 @@ export function registerInstanceRoutes(app: OpenAPIHono<AppEnv>, ctx: ApiContext
       input,
       idempotencyKey: c.req.header('idempotency-key'),
       ...traceOf(c.req.header('traceparent')),
+      ...callbackOf(c.req.header('weir-callback-url'), ctx),
     });
     const current = wait ? await waitForEnd(sql, instance, wait * 1000, c.req.raw.signal) : instance;
     c.header('Location', `/v1/instances/${current.id}`);
@@ -231,4 +235,26 @@ export function registerInstanceRoutes(app: OpenAPIHono<AppEnv>, ctx: ApiContext
 function traceOf(header: string | undefined): { correlation?: { traceparent: string } } {
   if (!header || !/^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/.test(header.trim())) return {};
   return { correlation: { traceparent: header.trim() } };
+}
+
+/**
+ * `Weir-Callback-Url`: the outcome is POSTed there when the instance ends, signed per Standard
+ * Webhooks with WEIR_CALLBACK_SECRET (refused without one: an unsigned callback could be forged).
+ */
+function callbackOf(header: string | undefined, ctx: ApiContext): { callback?: { url: string } } {
+  if (header === undefined) return {};
+  const pointer = '/headers/weir-callback-url';
+  if (!ctx.config.callbackSecret) {
+    throw new WeirError('unprocessable', 'completion callbacks need WEIR_CALLBACK_SECRET on the server (they are signed)', { errors: [{ pointer, message: 'callbacks are not configured' }] });
+  }
+  let url: URL;
+  try {
+    url = new URL(header);
+  } catch {
+    throw new WeirError('validation_failed', 'Weir-Callback-Url must be an absolute http(s) URL', { errors: [{ pointer, message: 'not a URL' }] });
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || header.length > 2048) {
+    throw new WeirError('validation_failed', 'Weir-Callback-Url must be an http(s) URL of at most 2048 characters', { errors: [{ pointer, message: 'expected an http(s) URL' }] });
+  }
+  return { callback: { url: url.toString() } };
 }
