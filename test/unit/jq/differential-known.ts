@@ -79,6 +79,10 @@ const KNOWN: ReadonlyArray<{
     matches: (p, _ours, theirs) => /path\(|paths|del\(|\|=|\+=|-=|\*=|\/=|%=|\/\/=/.test(p) && /catch/.test(p) && failed(theirs, /Invalid path expression/),
   },
   {
+    reason: "the wording of jq's JSON-parser errors (tonumber, fromjson: 'Invalid numeric literal at line 1, column 3…') is not replicated",
+    matches: (_p, ours, theirs) => JSON.stringify(theirs).includes('while parsing') && /as JSON|while parsing/.test(JSON.stringify(ours)),
+  },
+  {
     reason: 'builtins added in jq 1.7.1 are unknown to jq 1.7',
     matches: (_p, ours, theirs) =>
       ours.ok && failed(theirs, /\b(ltrimstr|rtrimstr|trim|ltrim|rtrim|abs|toarray|have_decnum|have_literal_numbers|pick|getpath|splits|significand|isvalid|leaf_paths|ascii)\/\d+ is not defined/),

@@ -81,8 +81,9 @@ function addAll(v: unknown): unknown {
 export function tonumber(v: unknown): number {
   if (typeof v === 'number') return v;
   if (typeof v === 'string') {
-    const s = v.trim();
-    if (s !== '' && s === v && /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s)) return Number(s);
+    // like jq, surrounding JSON whitespace is allowed
+    const s = v.replace(/^[ \t\n\r]+|[ \t\n\r]+$/g, '');
+    if (s !== '' && /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s)) return Number(s);
     if (v === 'nan' || v === '-nan') return NaN;
     return fail(`Cannot parse '${v}' as JSON`, 'Cannot parse string as number');
   }
