@@ -12,6 +12,7 @@ import type { Config } from '../config.ts';
 import type { Lifecycle } from '../lifecycle.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/open.ts';
+import type { DrainOptions, DrainReport } from '../runner/index.ts';
 import { uuidv7 } from '../store/uuid.ts';
 import { authenticate, authMode } from './auth.ts';
 import { CloudEventSchema } from './cloudevents.ts';
@@ -27,6 +28,7 @@ import { rateLimit } from './rate-limit.ts';
 import { registerControlRoutes } from './routes/control.ts';
 import { registerOperationRoutes } from './routes/operations.ts';
 import { registerSecretRoutes } from './routes/secrets.ts';
+import { registerDrainRoute } from './routes/drain.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerHookRoutes } from './routes/hooks.ts';
 import { registerInstanceRoutes } from './routes/instances.ts';
@@ -44,6 +46,8 @@ export interface AppDeps {
   api?: Partial<ApiOptions>;
   /** Where `/metrics` reads from; default: a registry of this app's own, including `defaultRegistry`. */
   metrics?: MetricsRegistry;
+  /** The runner's bounded drain, behind `POST /v1/admin/drain`; absent (HTTP-only process): 503. */
+  drain?: (options: DrainOptions) => Promise<DrainReport>;
 }
 
 /** Webhook deliveries carry a signature instead of an API key. */
@@ -144,6 +148,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerHookRoutes(app, ctx);
   registerSecretRoutes(app, ctx);
   registerMetricsRoute(app, ctx);
+  registerDrainRoute(app, { ...(deps.drain ? { drain: deps.drain } : {}) });
   // The connection-budget gate (Postgres): in use vs the limit the guard currently allows.
   const gate = () => deps.store.gate;
   metrics.register({

@@ -3,9 +3,10 @@
  * `weir <command>`: serve | api | dev | migrate | help. Flags map onto the same names as the
  * environment (`--port 9000` is PORT=9000), so one config schema validates both.
  */
-import { loadConfig, type Env } from '../config.ts';
+import { loadConfig } from '../config.ts';
 import { WeirError } from '../errors.ts';
 import { exitOnSignals, startNodeProcess } from '../runtime/node.ts';
+import { parseFlags } from '../runtime/start.ts';
 import { openStore } from '../store/open.ts';
 import { acquireDataDirLock } from '../runtime/data-dir-lock.ts';
 import { readFile } from 'node:fs/promises';
@@ -43,29 +44,7 @@ Flags (each is also an environment variable):
   --database-url URL   DATABASE_URL
 `;
 
-const flagToEnv: Record<string, string> = {
-  '--port': 'PORT',
-  '--host': 'WEIR_HOST',
-  '--data-dir': 'WEIR_DATA_DIR',
-  '--database-url': 'DATABASE_URL',
-};
-
-export function parseFlags(args: string[], env: Env): { env: Record<string, string | undefined>; rest: string[] } {
-  const out: Record<string, string | undefined> = { ...env };
-  const rest: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const [flag, inline] = args[i].split('=', 2) as [string, string | undefined];
-    const name = flagToEnv[flag];
-    if (!name) {
-      rest.push(args[i]);
-      continue;
-    }
-    const value = inline ?? args[++i];
-    if (value === undefined) throw new WeirError('config_invalid', `${flag} needs a value`);
-    out[name] = value;
-  }
-  return { env: out, rest };
-}
+export { parseFlags };
 
 export async function main(argv: string[]): Promise<number> {
   const [command = 'help', ...args] = argv;

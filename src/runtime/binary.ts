@@ -8,7 +8,7 @@
  * so a first start costs neither initdb nor migrations.
  */
 import { readFileSync } from 'node:fs';
-import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
+import type { PgliteExtraOptions } from '../store/pglite.ts';
 import { runMain } from './bun.ts';
 import { installTemplate } from './template.ts';
 
@@ -22,22 +22,16 @@ export interface BinaryAssets {
 }
 
 /**
- * Makes every `PGlite.create` in this process use the embedded WASM modules and file bundle
- * (compiled once, in the background from the moment the binary starts).
- *
- * Why a wrapper around `PGlite.create`: src/store/pglite.ts opens PGlite without options (Node finds
- * the files in node_modules). Passing `PGliteOptions` through `openStore` would make this wrapper
- * unnecessary; until then it is confined to the binary's entry.
+ * The embedded WASM modules and file bundle as PGlite options (compiled once, in the background
+ * from the moment the binary starts); passed through openStore to every PGlite the binary opens.
  */
-export function useEmbeddedPglite(assets: BinaryAssets): void {
-  const embedded = (async (): Promise<PGliteOptions> => {
+export function embeddedPglite(assets: BinaryAssets): () => Promise<PgliteExtraOptions> {
+  const embedded = (async (): Promise<PgliteExtraOptions> => {
     const [pgliteWasmModule, initdbWasmModule] = await Promise.all([WebAssembly.compile(unpack(assets.pgliteWasm)), WebAssembly.compile(unpack(assets.initdbWasm))]);
     return { pgliteWasmModule, initdbWasmModule, fsBundle: new Blob([unpack(assets.fsBundle)]) };
   })();
-  embedded.catch(() => {}); // surfaced by the first create
-  const create = PGlite.create.bind(PGlite);
-  const patched = async (dataDir?: string, options?: PGliteOptions) => create(dataDir, { ...(await embedded), ...options });
-  (PGlite as unknown as { create: typeof patched }).create = patched;
+  embedded.catch(() => {}); // surfaced by the first open
+  return () => embedded;
 }
 
 /** Bun's gunzip (libdeflate): 50 ms for pglite.wasm where node:zlib's brotli took 130 ms. */
@@ -46,9 +40,9 @@ const unpack = (path: string) => Bun.gunzipSync(readFileSync(path));
 
 /** `weir <command>`: `dev` (embedded database in ./.weir/data), `serve` (DATABASE_URL, or embedded), `api`, `worker`, `migrate`. */
 export function runBinary(assets: BinaryAssets, argv: string[]): void {
-  useEmbeddedPglite(assets);
   runMain(argv, {
     name: 'weir',
+    pglite: embeddedPglite(assets),
     // A first start on an empty data directory lays down the pre-migrated template.
     prepareDataDir: async (dataDir) => void installTemplate(dataDir, () => unpack(assets.template)),
   });

@@ -7,7 +7,8 @@
 import { loadConfig } from '../config.ts';
 import { WeirError } from '../errors.ts';
 import { migrateOnce } from './migrate-command.ts';
-import { commands, envWithFlags, roleOf, startProcess, type Command, type Listen, type StartedProcess } from './start.ts';
+import type { PgliteExtraOptions } from '../store/pglite.ts';
+import { commands, envWithFlags, roleOf, startProcess, type Command, type Listen } from './start.ts';
 
 /** The few Bun APIs used here, declared locally so the project's Node typecheck stays clean. */
 interface BunApi {
@@ -32,19 +33,12 @@ export interface BunMainOptions {
   prepareDataDir?: (dataDir: string) => Promise<void>;
   /** Program name in messages. */
   name?: string;
+  /** Extra PGlite options (the single binary's embedded WASM and file bundle). */
+  pglite?: () => Promise<PgliteExtraOptions>;
 }
 
-/** Wires SIGTERM/SIGINT to a graceful stop, then exits. */
-export function exitOnSignals(proc: StartedProcess): void {
-  const onSignal = (signal: NodeJS.Signals) => {
-    proc.stop(signal).then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
-}
+export { exitOnSignals } from './signals.ts';
+import { exitOnSignals } from './signals.ts';
 
 export async function main(argv: string[], options: BunMainOptions = {}): Promise<number> {
   const name = options.name ?? 'weir (bun)';
@@ -61,7 +55,7 @@ export async function main(argv: string[], options: BunMainOptions = {}): Promis
   if (command === 'dev') delete env.DATABASE_URL;
   const config = loadConfig(env);
   if (command === 'migrate') {
-    process.stdout.write(await migrateOnce(config, options.prepareDataDir));
+    process.stdout.write(await migrateOnce(config, options.prepareDataDir, options.pglite));
     return 0;
   }
   const proc = await startProcess({
@@ -71,6 +65,7 @@ export async function main(argv: string[], options: BunMainOptions = {}): Promis
     listen: bunListen,
     runtime: { name: 'weir-bun', version: Bun.version },
     ...(options.prepareDataDir ? { prepareDataDir: options.prepareDataDir } : {}),
+    ...(options.pglite ? { pglite: options.pglite } : {}),
   });
   exitOnSignals(proc);
   return -1;

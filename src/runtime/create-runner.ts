@@ -1,4 +1,3 @@
-/** The Runner from the config, for every entry but Node's (which builds its own in src/runtime/node.ts). */
 import type { Config, Env } from '../config.ts';
 import { SecretBox } from '../crypto.ts';
 import type { Logger } from '../log.ts';
@@ -7,9 +6,8 @@ import { SecretsProvider, secretsFromEnv } from '../runner/secrets.ts';
 import type { Store } from '../store/open.ts';
 
 /**
- * The runner every non-Node entry builds (Deno, Bun, the binary, the edge drain): one place, so a
- * new Runner option reaches all of them. Keep in step with src/runtime/node.ts. No node: imports:
- * the edge entry uses it.
+ * The runner every entry builds (Node, Deno, Bun, the binary, the edge drain): one place, so a
+ * new Runner option reaches all of them. No node: imports: the edge entry uses it.
  */
 export function createRunner(
   config: Config,
@@ -25,6 +23,7 @@ export function createRunner(
     runner: config.runner,
     http: { allowPrivate: config.effects.allowPrivate, allowHosts: [...config.effects.allowHosts], timeoutMs: config.effects.httpTimeoutMs },
     runtime,
+    ...(config.callbackSecret ? { callbackSecret: config.callbackSecret } : {}),
     secrets: new SecretsProvider(store.sql, {
       env: secretsFromEnv(env),
       ...(config.api.encryptionKey ? { box: new SecretBox(config.api.encryptionKey) } : {}),

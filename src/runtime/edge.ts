@@ -2,7 +2,7 @@
  * Edge entry: the Hono app with no loops, for platforms that run a request handler and nothing
  * else (Deno Deploy, Cloudflare-style `export default { fetch }` runtimes, Supabase Edge Functions).
  * Work advances when a cron trigger calls the authenticated, bounded `POST /v1/admin/drain`
- * (src/runtime/drain-route.ts). Per isolate, the store opens on the first request and is reused;
+ * (src/api/routes/drain.ts). Per isolate, the store opens on the first request and is reused;
  * migrations are not run here (run `weir migrate` when deploying), and there is no budget guard or
  * LISTEN: keep WEIR_DB_POOL_MAX small and point DATABASE_URL at a transaction pooler
  * (WEIR_DB_PREPARE=false). docs/DEPLOY.md has the complete recipe.
@@ -14,7 +14,6 @@ import { WeirError } from '../errors.ts';
 import { Lifecycle } from '../lifecycle.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { openStore, type Store } from '../store/open.ts';
-import { registerDrainRoute } from './drain-route.ts';
 import { createRunner } from './create-runner.ts';
 
 export interface EdgeOptions {
@@ -54,8 +53,7 @@ export function createEdgeHandler(options: EdgeOptions = {}): EdgeHandler {
     lifecycle.to('starting');
     lifecycle.to('running');
     const runner = createRunner(config, store, log, env, { name: 'weir-edge', version: '0.1.0' });
-    const app = createApp({ config, store, lifecycle, log });
-    registerDrainRoute(app, { drain: (o) => runner.drain(o) });
+    const app = createApp({ config, store, lifecycle, log, drain: (o) => runner.drain(o) });
     return { app, store };
   };
   const prefix = options.basePath?.replace(/\/+$/, '');

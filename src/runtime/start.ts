@@ -2,16 +2,18 @@
  * The start-up sequence every long-running entry point shares (Deno, Bun, the single binary):
  * data-directory lock (PGlite) → open the store → migrate → connection budget → serve the Hono app
  * → runner loops with LISTEN wake-up → graceful drain within WEIR_SHUTDOWN_TIMEOUT. Only how HTTP is
- * served differs per runtime, so that is the one port (`Listen`). Mirrors src/runtime/node.ts, which
- * keeps @hono/node-server.
+ * served differs per runtime, so that is the one port (`Listen`); node.ts, deno.ts and bun.ts are
+ * adapters over it.
  */
 import { createApp } from '../api/app.ts';
 import type { Config, Env } from '../config.ts';
+import { WeirError } from '../errors.ts';
 import { Lifecycle } from '../lifecycle.ts';
 import { createLogger, type Logger } from '../log.ts';
 import type { Runner } from '../runner/index.ts';
 import { createRunner } from './create-runner.ts';
 import { openStore, type Store } from '../store/open.ts';
+import type { PgliteExtraOptions } from '../store/pglite.ts';
 import { uuidv7 } from '../store/uuid.ts';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.ts';
 
@@ -37,6 +39,8 @@ export interface StartOptions {
    * its pre-migrated template on a first start.
    */
   prepareDataDir?: (dataDir: string) => Promise<void>;
+  /** Extra PGlite options (the single binary's embedded WASM and file bundle). */
+  pglite?: () => Promise<PgliteExtraOptions>;
 }
 
 export interface StartedProcess {
@@ -61,6 +65,7 @@ export async function startProcess(options: StartOptions): Promise<StartedProces
   try {
     store = await openStore(config.database, {
       poolMax: config.pool.max,
+      ...(options.pglite ? { pglite: options.pglite } : {}),
       applicationName: `weir-${role}`,
       guard: { replicaId: uuidv7(), roles: role, pool: config.pool, heartbeatMs: config.pool.heartbeatMs, log: log.child({ component: 'budget' }) },
     });
@@ -75,23 +80,22 @@ export async function startProcess(options: StartOptions): Promise<StartedProces
     lock?.release();
     throw error;
   }
+  // Every role but `api` runs the loops; the drain route uses the same runner.
+  const runner = role !== 'api' ? createRunner(config, store, log, options.env, options.runtime) : undefined;
   let server: { port: number; close(): Promise<void> } | undefined;
   let url: string | undefined;
   if (role !== 'worker') {
-    const app = createApp({ config, store, lifecycle, log });
+    const app = createApp({ config, store, lifecycle, log, ...(runner ? { drain: (o) => runner.drain(o) } : {}) });
     server = await options.listen((request) => app.fetch(request), { port: config.http.port, hostname: config.http.host });
     url = `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${server.port}`;
   }
-  let runner: Runner | undefined;
   let unlisten: (() => Promise<void>) | undefined;
-  if (role !== 'api') {
-    const r = createRunner(config, store, log, options.env, options.runtime);
-    runner = r;
-    r.start(lifecycle.signal);
+  if (runner) {
+    runner.start(lifecycle.signal);
     const served = new Set(config.runner.queues);
     unlisten = await store
       .listen((queue) => {
-        if (served.has('*') || served.has(queue)) r.wake();
+        if (served.has('*') || served.has(queue)) runner.wake();
       })
       .catch((error: Error) => {
         log.warn('LISTEN unavailable: polling only', { error });
@@ -131,18 +135,34 @@ export async function startProcess(options: StartOptions): Promise<StartedProces
 export const commands = ['serve', 'api', 'worker', 'dev', 'migrate'] as const;
 export type Command = (typeof commands)[number];
 
-/** Maps `--port 9000` style flags onto the environment names (as src/cli/main.ts does). */
-export function envWithFlags(args: readonly string[], env: Record<string, string | undefined>): Record<string, string | undefined> {
-  const flags: Record<string, string> = { '--port': 'PORT', '--host': 'WEIR_HOST', '--data-dir': 'WEIR_DATA_DIR', '--database-url': 'DATABASE_URL' };
-  const out = { ...env };
+/** CLI flags and the environment variables they set: one config schema validates both. */
+export const flagToEnv: Readonly<Record<string, string>> = {
+  '--port': 'PORT',
+  '--host': 'WEIR_HOST',
+  '--data-dir': 'WEIR_DATA_DIR',
+  '--database-url': 'DATABASE_URL',
+};
+
+/** Maps `--port 9000` / `--port=9000` onto the environment names; other arguments are returned as `rest`. */
+export function parseFlags(args: readonly string[], env: Env): { env: Record<string, string | undefined>; rest: string[] } {
+  const out: Record<string, string | undefined> = { ...env };
+  const rest: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const [flag, inline] = args[i].split('=', 2) as [string, string | undefined];
-    const name = flags[flag];
-    if (!name) continue;
+    const name = flagToEnv[flag];
+    if (!name) {
+      rest.push(args[i]);
+      continue;
+    }
     const value = inline ?? args[++i];
-    if (value !== undefined) out[name] = value;
+    if (value === undefined) throw new WeirError('config_invalid', `${flag} needs a value`);
+    out[name] = value;
   }
-  return out;
+  return { env: out, rest };
+}
+
+export function envWithFlags(args: readonly string[], env: Env): Record<string, string | undefined> {
+  return parseFlags(args, env).env;
 }
 
 export function roleOf(command: Command): Role {

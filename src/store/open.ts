@@ -9,7 +9,7 @@ import { BudgetGuard, type BudgetReading } from './budget.ts';
 import { Gate } from './gate.ts';
 import { listenPglite, listenPostgres, type Unlisten } from './notify.ts';
 import { migrate, migrationsCurrent, type MigrationReport } from './migrate.ts';
-import { openPglite } from './pglite.ts';
+import { openPglite, type PgliteExtraOptions } from './pglite.ts';
 import { openPostgres } from './postgres-js.ts';
 import type { Sql } from './sql.ts';
 
@@ -35,6 +35,8 @@ export interface Store {
 
 export interface OpenOptions {
   poolMax: number;
+  /** Extra PGlite options, resolved when PGlite opens (the single binary's embedded files). */
+  pglite?: () => Promise<PgliteExtraOptions>;
   applicationName?: string;
   /** The connection-budget guard (Postgres): without it the pool is `poolMax` unguarded. */
   guard?: {
@@ -48,7 +50,7 @@ export interface OpenOptions {
 
 export async function openStore(database: Config['database'], options: OpenOptions): Promise<Store> {
   if (database.kind === 'pglite') {
-    const handle = await openPglite(database.dataDir);
+    const handle = await openPglite(database.dataDir, options.pglite ? await options.pglite() : {});
     return { ...makeStore(handle.sql, () => migrate(handle.sql), () => handle.close()), listen: (onWake) => listenPglite(handle.client, onWake) };
   }
   const g = options.guard;

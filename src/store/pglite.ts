@@ -3,7 +3,7 @@
  * single binary. PGlite is single-process and single-connection; `begin` serialises transactions.
  * Guard its directory with `acquireDataDirLock` (src/runtime) before opening it from a process.
  */
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
 import { makeSql, type Row, type Runner, type Sql } from './sql.ts';
 
 export interface PgliteHandle {
@@ -14,9 +14,13 @@ export interface PgliteHandle {
 
 type Queryable = Pick<PGlite, 'query' | 'exec'>;
 
+/** What an entry may add to PGlite's options (the single binary: its embedded WASM and file bundle). */
+export type PgliteExtraOptions = Omit<PGliteOptions, 'dataDir' | 'parsers'>;
+
 /** `dataDir` undefined = in memory. */
-export async function openPglite(dataDir?: string): Promise<PgliteHandle> {
+export async function openPglite(dataDir?: string, extra: PgliteExtraOptions = {}): Promise<PgliteHandle> {
   const client = await PGlite.create(dataDir, {
+    ...extra,
     parsers: { 20: (v: string) => Number(v) },
   });
   const runner = (c: Queryable, inTx: boolean): Runner => ({

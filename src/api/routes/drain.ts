@@ -8,10 +8,11 @@
  * so two drains never take the same message.
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { authorize } from '../api/auth.ts';
-import { authErrors, errors, security } from '../api/common.ts';
-import type { AppEnv } from '../api/context.ts';
-import type { DrainOptions, DrainReport } from '../runner/index.ts';
+import { WeirError } from '../../errors.ts';
+import type { DrainOptions, DrainReport } from '../../runner/index.ts';
+import { authorize } from '../auth.ts';
+import { authErrors, errors, security } from '../common.ts';
+import type { AppEnv } from '../context.ts';
 
 /**
  * Upper bounds. 60 s: within the request limits of the edge platforms we document (Supabase Edge
@@ -37,6 +38,7 @@ export const DrainResult = z
     dead: z.number().int(),
     errors: z.number().int(),
     timersFired: z.number().int(),
+    schedulesFired: z.number().int(),
     ms: z.number(),
     stoppedBy: z.enum(['idle', 'maxMessages', 'maxMillis']).openapi({ description: '`idle`: no work left; otherwise a cap stopped it — call again' }),
   })
@@ -51,18 +53,21 @@ const route = createRoute({
   request: { body: { required: false, content: { 'application/json': { schema: DrainRequest } } } },
   responses: {
     200: { description: 'what the drain did', content: { 'application/json': { schema: DrainResult } } },
-    ...errors(...authErrors, 422),
+    ...errors(...authErrors, 422, 503),
   },
 });
 
 export interface DrainRouteDeps {
-  /** The runner's drain (Runner#drain), or any function with its contract. */
-  drain(options: DrainOptions): Promise<DrainReport>;
+  /** The runner's drain (Runner#drain), or any function with its contract; absent: 503. */
+  drain?: (options: DrainOptions) => Promise<DrainReport>;
 }
 
 export function registerDrainRoute(app: OpenAPIHono<AppEnv>, deps: DrainRouteDeps): void {
   app.openapi(route, async (c) => {
     authorize(c, 'admin', '*');
+    if (!deps.drain) {
+      throw new WeirError('database_unavailable', 'this process runs no runner (weir api): call the drain on weir serve, weir worker or the edge entry', { status: 503 });
+    }
     // An empty body means the defaults (a cron trigger often sends none).
     const body = c.req.header('content-type')?.includes('json') ? c.req.valid('json') : DrainRequest.parse({});
     const report = await deps.drain({ maxMessages: body.maxMessages, maxMillis: body.maxMillis });
