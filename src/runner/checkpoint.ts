@@ -112,7 +112,7 @@ export async function writeCheckpoint(tx: Sql, cp: Checkpoint): Promise<boolean>
       await pgmq.send(tx, k.queue, { instance: k.id, kind: 'cancel', target: k.id, reason: 'parent cancelled it' } satisfies RunnerMessage);
     }
   }
-  if (cp.emits.length) await deliverEvents(tx, cp.emits, { dedupe: true });
+  if (cp.emits.length) await deliverEvents(tx, cp.emits);
   if (cp.ended && row.parent_id && row.parent_wait) {
     const [parent] = await tx<{ queue: string }>`SELECT queue FROM weir.instances WHERE id = ${row.parent_id}::uuid`;
     if (parent) {

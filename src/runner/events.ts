@@ -10,6 +10,7 @@ import { pgmq } from '../store/queries/pgmq.ts';
 import type { RunnerMessage } from '../store/queries/instances.ts';
 import { notifyWork } from '../store/notify.ts';
 import { startInstance } from '../store/queries/instances.ts';
+import { insertEvents, type CloudEventRecord } from '../store/queries/events.ts';
 import { attributesMatch } from '../tasks/event-match.ts';
 import type { EventConsumptionStrategy } from '../dsl/index.ts';
 
@@ -21,22 +22,15 @@ import type { EventConsumptionStrategy } from '../dsl/index.ts';
 export const EVENTS_LOCK_KEY = '8603398603210649204';
 
 /**
- * Stores events and wakes their subscribers. With `dedupe`, an event whose (source, id) is already
- * stored wakes nobody (CloudEvents are identified by source + id: a redelivery is not a new event).
- * Without it, the caller stored them already and every event given is delivered.
+ * Stores events (through `insertEvents`, the one write path: a repeated source + id is not a new
+ * event) and wakes the subscriptions and `schedule.on` workflows the new ones concern.
+ * Returns how many events were new, and how many subscriptions were woken or instances started.
  */
-export async function deliverEvents(tx: Sql, given: readonly CloudEvent[], options: { dedupe?: boolean } = {}): Promise<number> {
-  if (given.length === 0) return 0;
+export async function deliverEvents(tx: Sql, given: readonly CloudEvent[]): Promise<{ inserted: number; woken: number }> {
+  if (given.length === 0) return { inserted: 0, woken: 0 };
   await tx`SELECT pg_advisory_xact_lock(${EVENTS_LOCK_KEY}::bigint)`;
-  const stored = await tx<{ source: string; id: string }>`
-    INSERT INTO weir.events (id, source, type, subject, time, data, event)
-    SELECT e->>'id', e->>'source', e->>'type', e->>'subject', (e->>'time')::timestamptz, e->'data', e
-    FROM jsonb_array_elements(${json(given)}::jsonb) AS e
-    ON CONFLICT (source, id) DO NOTHING
-    RETURNING source, id`;
-  const fresh = new Set(stored.map((r) => `${r.source}\u0000${r.id}`));
-  const events = options.dedupe ? given.filter((e) => fresh.has(`${e.source}\u0000${e.id}`)) : given;
-  if (events.length === 0) return 0;
+  const { inserted: events } = await insertEvents(tx, given as readonly CloudEventRecord[]);
+  if (events.length === 0) return { inserted: 0, woken: 0 };
   const types = [...new Set(events.map((e) => e.type))];
   const subs = await tx<{ instance_id: string; id: string; queue: string; types: string[] | null }>`
     SELECT s.instance_id, s.id, i.queue, s.filters->'types' AS types
@@ -53,7 +47,7 @@ export async function deliverEvents(tx: Sql, given: readonly CloudEvent[], optio
     await notifyWork(tx, s.queue);
     sent++;
   }
-  return sent;
+  return { inserted: events.length, woken: sent };
 }
 
 /**

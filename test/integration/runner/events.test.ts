@@ -29,7 +29,7 @@ document: { dsl: '1.0.0', namespace: ev, name: late-listener, version: '1.0.0' }
 do:
   - hear: { listen: { to: { one: { with: { type: com.example.early } } } } }
 `);
-    await db.current.sql.begin((tx) => deliverEvents(tx, [ev('e1', 'com.example.early', { n: 1 })], { dedupe: true }));
+    await db.current.sql.begin((tx) => deliverEvents(tx, [ev('e1', 'com.example.early', { n: 1 })]));
     const id = await start('late-listener');
     await testRunner(db.current.sql).drain();
     const inst = await getInstance(db.current.sql, id);
@@ -39,7 +39,7 @@ do:
 
   test('outside the window an earlier event is not matched', async () => {
     await db.current.sql`SELECT weir.set_fake_now(now())`;
-    await db.current.sql.begin((tx) => deliverEvents(tx, [ev('e-old', 'com.example.early', { n: 2 })], { dedupe: true }));
+    await db.current.sql.begin((tx) => deliverEvents(tx, [ev('e-old', 'com.example.early', { n: 2 })]));
     await db.current.sql`SELECT weir.advance_clock('2 minutes')`; // WEIR_EVENT_WINDOW defaults to 60 s
     const id = await start('late-listener');
     await testRunner(db.current.sql).drain();
@@ -97,7 +97,7 @@ do:
     const b = await start('paid', { orderId: 'B' });
     const runner = testRunner(db.current.sql);
     await runner.drain();
-    await db.current.sql.begin((tx) => deliverEvents(tx, [ev('p-b', 'com.example.paid', { order: 'B' })], { dedupe: true }));
+    await db.current.sql.begin((tx) => deliverEvents(tx, [ev('p-b', 'com.example.paid', { order: 'B' })]));
     await runner.drain();
     expect((await getInstance(db.current.sql, a))?.status).toBe('waiting');
     const done = await getInstance(db.current.sql, b);
@@ -146,7 +146,7 @@ do:
     await testRunner(db.current.sql).drain();
     const handles = [0, 1].map(() => openPostgres({ url: db.current.url, max: 2, prepare: true }));
     try {
-      await Promise.all(handles.map((h) => h.sql.begin((tx) => deliverEvents(tx, [ev('same', 'com.example.dup')], { dedupe: true }))));
+      await Promise.all(handles.map((h) => h.sql.begin((tx) => deliverEvents(tx, [ev('same', 'com.example.dup')]))));
     } finally {
       await Promise.all(handles.map((h) => h.close()));
     }

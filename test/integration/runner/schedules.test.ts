@@ -113,8 +113,8 @@ do:
   - t: { set: { got: '\${ .data.n }' } }
 `);
     const ev = (id: string, type = 'com.example.order') => ({ id, source: 'test', type, specversion: '1.0', data: { n: Number(id) } });
-    await db.current.sql.begin((tx) => deliverEvents(tx, [ev('1'), ev('2'), ev('3', 'com.example.other')], { dedupe: true }));
-    await db.current.sql.begin((tx) => deliverEvents(tx, [ev('1')], { dedupe: true })); // a duplicate starts nothing
+    await db.current.sql.begin((tx) => deliverEvents(tx, [ev('1'), ev('2'), ev('3', 'com.example.other')]));
+    await db.current.sql.begin((tx) => deliverEvents(tx, [ev('1')])); // a duplicate starts nothing
     await testRunner(db.current.sql).drain();
     const rows = await db.current.sql<{ output: { got: number } }>`SELECT output FROM weir.instances WHERE workflow_name = 'on-order' ORDER BY created_at`;
     expect(rows.map((r) => r.output.got).sort()).toEqual([1, 2]);
