@@ -21,7 +21,7 @@ import { SecretBox } from '../crypto.ts';
 import { registerDocs } from './docs.ts';
 import { registerHealth } from './health.ts';
 import { idempotency } from './idempotency.ts';
-import { defaultRegistry, MetricsRegistry } from './metrics.ts';
+import { defaultRegistry, MetricsRegistry } from '../metrics.ts';
 import { defaultApiOptions, type ApiOptions } from './options.ts';
 import { errorHandler, problem, problemResponse } from './problem.ts';
 import { rateLimit } from './rate-limit.ts';

@@ -4,7 +4,7 @@ import type { Logger } from '../log.ts';
 import type { Sql } from '../store/sql.ts';
 import type { Principal } from './auth.ts';
 import type { SecretBox } from '../crypto.ts';
-import type { MetricsRegistry } from './metrics.ts';
+import type { MetricsRegistry } from '../metrics.ts';
 import type { ApiOptions } from './options.ts';
 
 export type AppEnv = { Variables: { requestId: string; principal: Principal } };

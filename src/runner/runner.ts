@@ -17,6 +17,7 @@ import { fireDueTimers } from './timers.ts';
 import { fireDueSchedules } from '../scheduler/schedules.ts';
 import { purgeExpired } from '../scheduler/retention.ts';
 import type { SecretsProvider } from './secrets.ts';
+import { activationSeconds, activationsTotal, schedulesFiredTotal, timersFiredTotal } from './metrics.ts';
 
 export interface RunnerOptions {
   sql: Sql;
@@ -77,6 +78,8 @@ export class Runner {
     const report: DrainReport = { messages: 0, done: 0, stale: 0, conflicts: 0, dead: 0, errors: 0, timersFired: 0, schedulesFired: 0, ms: 0 };
     report.timersFired = await fireDueTimers(this.#o.sql, Math.max(100, this.#o.runner.batchSize * 4));
     report.schedulesFired = await fireDueSchedules(this.#o.sql, 100);
+    if (report.timersFired) timersFiredTotal.inc({}, report.timersFired);
+    if (report.schedulesFired) schedulesFiredTotal.inc({}, report.schedulesFired);
     for (const queue of await this.#queues()) {
       const qty = Math.min(this.#o.runner.batchSize, limit - report.messages);
       if (qty <= 0) break;
@@ -135,6 +138,7 @@ export class Runner {
         }
         for (const [k, m] of lane.entries()) {
           let outcome: ActivationOutcome | 'error';
+          const began = performance.now();
           try {
             outcome = await activate(deps, queue, m, k === 0 ? (rows.get(m.message?.instance ?? '') ?? null) : undefined);
           } catch (error) {
@@ -148,6 +152,8 @@ export class Runner {
             // against the new state (applied, or dropped as stale) instead of losing it.
             await pgmq.setVt(this.#o.sql, queue, m.msgId, 0).catch(() => {});
           }
+          activationsTotal.inc({ outcome });
+          activationSeconds.observe((performance.now() - began) / 1000, { queue });
           const key = outcome === 'error' ? 'errors' : outcome === 'conflict' ? 'conflicts' : outcome === 'parked' ? 'done' : outcome;
           report[key]++;
         }

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { defaultRegistry, MetricsRegistry, registerMetric } from '../../../src/api/metrics.ts';
+import { defaultRegistry, MetricsRegistry, registerMetric } from '../../../src/metrics.ts';
 import { useTestDatabase } from '../../support/db.ts';
 import { bearer, buildApp, helloYaml, mintKey } from './_app.ts';
 
@@ -107,4 +107,19 @@ describe('/openapi.json and /docs', () => {
     const cached = await app.request(src!, { headers: { 'if-none-match': plain.headers.get('etag')! } });
     expect(cached.status).toBe(304);
   });
+});
+
+test('runner metrics: activations by outcome and their duration reach /metrics', async () => {
+  const { Runner } = await import('../../../src/runner/index.ts');
+  const { loadConfig } = await import('../../../src/config.ts');
+  const { createLogger } = await import('../../../src/log.ts');
+  const { startInstance } = await import('../../../src/store/queries/instances.ts');
+  const { registerWorkflow } = await import('../../../src/runner/index.ts');
+  await registerWorkflow(db.current.sql, 'document: { dsl: 1.0.0, namespace: m, name: one, version: 1.0.0 }\ndo:\n  - t: { set: { ok: true } }\n');
+  await startInstance(db.current.sql, { namespace: 'm', workflowName: 'one', workflowVersion: '1.0.0', queue: 'weir_default', input: {} });
+  await new Runner({ sql: db.current.sql, log: createLogger('silent'), runner: loadConfig({}).runner }).drain();
+  const admin = await mintKey(db.current.sql, 'admin');
+  const text = await (await app.request('/metrics', { headers: bearer(admin) })).text();
+  expect(text).toMatch(/weir_activations_total\{outcome="done"\} [1-9]/);
+  expect(text).toMatch(/weir_activation_duration_seconds_count\{queue="weir_default"\} [1-9]/);
 });
