@@ -57,6 +57,7 @@ export const configSchema = z.object({
   WEIR_HEARTBEAT_INTERVAL: int(100, 600_000, 5_000),
   WEIR_CHECKPOINT_GROUP: int(1, 1_000, 64),
   WEIR_EVENT_WINDOW: int(0, 86_400, 60),
+  WEIR_MAX_STATE_BYTES: int(1024, 256 * 1024 * 1024, 4 * 1024 * 1024),
   WEIR_RETENTION_DAYS: int(1, 36_500, 30),
   WEIR_EVENT_RETENTION_HOURS: int(1, 87_600, 24),
   WEIR_SHUTDOWN_TIMEOUT: int(0, 3_600_000, 25_000),
@@ -103,6 +104,7 @@ export interface Config {
     readonly shutdownTimeoutMs: number;
     readonly checkpointGroup: number;
     readonly eventWindowSeconds: number;
+    readonly maxStateBytes: number;
     readonly retention: { readonly instanceDays: number; readonly eventHours: number };
   };
   readonly pool: { readonly max: number; readonly min: number; readonly budget?: number; readonly reserve: number; readonly heartbeatMs: number };
@@ -165,6 +167,7 @@ export function loadConfig(env: Env): Config {
       shutdownTimeoutMs: c.WEIR_SHUTDOWN_TIMEOUT,
       checkpointGroup: c.WEIR_CHECKPOINT_GROUP,
       eventWindowSeconds: c.WEIR_EVENT_WINDOW,
+      maxStateBytes: c.WEIR_MAX_STATE_BYTES,
       retention: { instanceDays: c.WEIR_RETENTION_DAYS, eventHours: c.WEIR_EVENT_RETENTION_HOURS },
     },
     pool: {

@@ -28,6 +28,8 @@ export interface ActivationDeps {
   http: HttpPerformerOptions;
   visibilityTimeoutSeconds: number;
   maxDeliveries: number;
+  /** Largest instance state (JSON bytes) a checkpoint writes; past it the instance faults. */
+  maxStateBytes?: number;
   eventWindowSeconds?: number;
   secrets?: SecretsProvider;
   /** Standard Webhooks secret (`whsec_…`) that signs completion callbacks. */
@@ -164,8 +166,25 @@ export async function activate(deps: ActivationDeps, queue: string, msg: Message
     acc.add(r.effects, r.history);
   }
   acc.children = children.requests;
+  state = capState(state, deps.maxStateBytes, acc, now);
   const res = await deps.writer.submit(acc.checkpoint(row, state, version, null, { queue, msgId: msg.msgId }));
   return res.ok ? 'done' : 'conflict';
+}
+
+/**
+ * A state past WEIR_MAX_STATE_BYTES is not written: the instance faults with an error that says
+ * which limit it passed (a runaway loop accumulating data, a huge HTTP body kept in context), and
+ * only the error is kept.
+ */
+function capState(state: InstanceState, maxBytes: number | undefined, acc: { add(effects: Effect[], entries: HistoryEntry[]): HttpEffect[] }, now: number): InstanceState {
+  if (!maxBytes) return state;
+  const bytes = new TextEncoder().encode(JSON.stringify(state)).length;
+  if (bytes <= maxBytes) return state;
+  const error = workflowError('runtime', `the instance state is ${bytes} bytes, over WEIR_MAX_STATE_BYTES=${maxBytes}; keep large data out of the workflow's context and outputs`, {
+    title: 'State too large',
+  });
+  acc.add([], [{ at: now, kind: 'workflowFaulted', data: { error } }]);
+  return { v: 1, id: state.id, status: 'faulted', input: null, startedAt: state.startedAt, context: null, seq: state.seq, threads: {}, waits: {}, timeouts: {}, error };
 }
 
 /**

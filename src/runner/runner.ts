@@ -119,6 +119,7 @@ export class Runner {
       visibilityTimeoutSeconds: this.#o.runner.visibilityTimeoutSeconds,
       maxDeliveries: this.#o.runner.maxDeliveries,
       eventWindowSeconds: this.#o.runner.eventWindowSeconds,
+      maxStateBytes: this.#o.runner.maxStateBytes,
       ...(this.#o.secrets ? { secrets: this.#o.secrets } : {}),
       ...(this.#o.runtime ? { runtime: this.#o.runtime } : {}),
       ...(this.#o.callbackSecret ? { callbackSecret: this.#o.callbackSecret } : {}),

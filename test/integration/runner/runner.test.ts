@@ -271,4 +271,20 @@ do:
     expect(JSON.stringify(inst?.error)).toMatch(/127\.0\.0\.1|private|loopback/i);
     expect(stub.requests.length).toBe(before);
   });
+
+  test('an instance whose state outgrows WEIR_MAX_STATE_BYTES faults with an error naming the limit', async () => {
+    await registerWorkflow(db.current.sql, `
+document: { dsl: '1.0.0', namespace: test, name: hoarder, version: '1.0.0' }
+do:
+  - grow: { set: { big: '\${ [range(0; 2000)] | map(tostring) | join("-") }' } }
+  - pause: { wait: PT1H }
+`);
+    const id = await start('test', 'hoarder');
+    await testRunner(db.current.sql, { WEIR_MAX_STATE_BYTES: '4096' }).drain();
+    const inst = await getInstance(db.current.sql, id);
+    expect(inst?.status).toBe('faulted');
+    expect((inst?.error as { detail: string }).detail).toMatch(/over WEIR_MAX_STATE_BYTES=4096/);
+    const [{ n }] = await db.current.sql<{ n: number }>`SELECT length(state::text) AS n FROM weir.instances WHERE id = ${id}::uuid`;
+    expect(n).toBeLessThan(4096);
+  });
 });
