@@ -58,6 +58,7 @@ export const configSchema = z.object({
   WEIR_CHECKPOINT_GROUP: int(1, 1_000, 64),
   WEIR_EVENT_WINDOW: int(0, 86_400, 60),
   WEIR_MAX_STATE_BYTES: int(1024, 256 * 1024 * 1024, 4 * 1024 * 1024),
+  WEIR_MAX_HISTORY: int(10, 10_000_000, 10_000),
   WEIR_RETENTION_DAYS: int(1, 36_500, 30),
   WEIR_EVENT_RETENTION_HOURS: int(1, 87_600, 24),
   WEIR_SHUTDOWN_TIMEOUT: int(0, 3_600_000, 25_000),
@@ -105,6 +106,7 @@ export interface Config {
     readonly checkpointGroup: number;
     readonly eventWindowSeconds: number;
     readonly maxStateBytes: number;
+    readonly maxHistory: number;
     readonly retention: { readonly instanceDays: number; readonly eventHours: number };
   };
   readonly pool: { readonly max: number; readonly min: number; readonly budget?: number; readonly reserve: number; readonly heartbeatMs: number };
@@ -168,6 +170,7 @@ export function loadConfig(env: Env): Config {
       checkpointGroup: c.WEIR_CHECKPOINT_GROUP,
       eventWindowSeconds: c.WEIR_EVENT_WINDOW,
       maxStateBytes: c.WEIR_MAX_STATE_BYTES,
+      maxHistory: c.WEIR_MAX_HISTORY,
       retention: { instanceDays: c.WEIR_RETENTION_DAYS, eventHours: c.WEIR_EVENT_RETENTION_HOURS },
     },
     pool: {

@@ -30,6 +30,8 @@ export interface ActivationDeps {
   maxDeliveries: number;
   /** Largest instance state (JSON bytes) a checkpoint writes; past it the instance faults. */
   maxStateBytes?: number;
+  /** History rows per instance past which only workflow-level entries are kept. */
+  maxHistory?: number;
   eventWindowSeconds?: number;
   secrets?: SecretsProvider;
   /** Standard Webhooks secret (`whsec_…`) that signs completion callbacks. */
@@ -109,7 +111,7 @@ export async function activate(deps: ActivationDeps, queue: string, msg: Message
   let version = row.version;
   const stimulus = toStimulus(body, row);
   let pending: HttpEffect[] = row.pending ?? [];
-  const acc = newAccumulator(deps.eventWindowSeconds ?? 0, secrets ?? {});
+  const acc = newAccumulator(deps.eventWindowSeconds ?? 0, secrets ?? {}, deps.maxHistory);
   let changed = false;
 
   if (stimulus && !isStale(state, stimulus)) {
@@ -217,7 +219,7 @@ function toStimulus(body: RunnerMessage | undefined, row: Row): Stimulus | undef
 
 type ChildEffect = Extract<Effect, { kind: 'startChild' }>;
 
-function newAccumulator(eventWindowSeconds: number, secrets: Record<string, string>) {
+function newAccumulator(eventWindowSeconds: number, secrets: Record<string, string>, historyCap: number | undefined) {
   let history: HistoryEntry[] = [];
   let timers: Checkpoint['timers'] = [];
   let cancelTimers: string[] = [];
@@ -280,6 +282,7 @@ function newAccumulator(eventWindowSeconds: number, secrets: Record<string, stri
         ...(state.error ? { error: redact(state.error, secrets) } : {}),
         pending,
         history: redact(history, secrets),
+        ...(historyCap ? { historyCap } : {}),
         timers: timers.map((t) => ({ ...t, queue: row.queue, message: { instance: row.id, kind: 'timer', target: t.id } })),
         cancelTimers,
         subscriptions,

@@ -31,6 +31,8 @@ export interface Checkpoint {
   timers: { id: string; dueAt: number; queue: string; message: RunnerMessage }[];
   cancelTimers: string[];
   subscriptions: { id: string; taskRef: string; filters: unknown }[];
+  /** History rows kept per instance beyond which only workflow-level entries are added (WEIR_MAX_HISTORY). */
+  historyCap?: number;
   /** Seconds of stored events a new subscription also receives (WEIR_EVENT_WINDOW). */
   eventWindowSeconds?: number;
   unsubscribe: string[];
@@ -44,6 +46,27 @@ export interface Checkpoint {
 }
 
 export type CheckpointResult = { ok: true; now: number } | { ok: false; reason: 'conflict' };
+
+/**
+ * Appends history rows after each instance's last `seq`. Past `cap` rows an instance keeps only its
+ * workflow-level entries (started, completed, faulted, …): a runaway loop cannot grow the timeline
+ * without bound, and its end is still recorded.
+ */
+async function insertHistory(tx: Sql, rows: { instance: string; e: HistoryEntry }[], cap = Number.MAX_SAFE_INTEGER): Promise<void> {
+  await tx`
+    INSERT INTO weir.history (instance_id, seq, at, kind, task_ref, data)
+    SELECT instance, seq, at, kind, task_ref, data FROM (
+      SELECT h.instance, coalesce(m.mx, 0) + row_number() OVER (PARTITION BY h.instance ORDER BY h.idx) AS seq,
+             to_timestamp((h.e->>'at')::double precision / 1000) AS at, h.e->>'kind' AS kind, h.e->>'ref' AS task_ref,
+             CASE WHEN h.e ? 'task' OR h.e ? 'data' OR h.e ? 'branch'
+                  THEN jsonb_strip_nulls(jsonb_build_object('task', h.e->'task', 'branch', h.e->'branch', 'data', h.e->'data'))
+                  ELSE NULL END AS data
+      FROM (SELECT (r->>'instance')::uuid AS instance, r->'e' AS e, idx
+            FROM jsonb_array_elements(${json(rows)}::jsonb) WITH ORDINALITY AS t(r, idx)) h
+      LEFT JOIN LATERAL (SELECT max(seq) AS mx FROM weir.history WHERE instance_id = h.instance) m ON true
+    ) x
+    WHERE x.seq <= ${cap} OR x.kind LIKE 'workflow%'`;
+}
 
 /** Writes one checkpoint inside `tx`. Returns false (writing nothing) on a version conflict. */
 export async function writeCheckpoint(tx: Sql, cp: Checkpoint): Promise<boolean> {
@@ -64,17 +87,7 @@ export async function writeCheckpoint(tx: Sql, cp: Checkpoint): Promise<boolean>
     RETURNING parent_id, parent_wait, queue`;
   if (updated.length === 0) return false;
   const row = updated[0];
-  if (cp.history.length) {
-    await tx`
-      INSERT INTO weir.history (instance_id, seq, at, kind, task_ref, data)
-      SELECT ${cp.instanceId}::uuid,
-             coalesce((SELECT max(seq) FROM weir.history WHERE instance_id = ${cp.instanceId}::uuid), 0) + h.ord,
-             to_timestamp((h.e->>'at')::double precision / 1000), h.e->>'kind', h.e->>'ref',
-             CASE WHEN h.e ? 'task' OR h.e ? 'data' OR h.e ? 'branch'
-                  THEN jsonb_strip_nulls(jsonb_build_object('task', h.e->'task', 'branch', h.e->'branch', 'data', h.e->'data'))
-                  ELSE NULL END
-      FROM jsonb_array_elements(${json(cp.history)}::jsonb) WITH ORDINALITY AS h(e, ord)`;
-  }
+  if (cp.history.length) await insertHistory(tx, cp.history.map((e) => ({ instance: cp.instanceId, e })), cp.historyCap);
   if (cp.cancelTimers.length) {
     await tx`DELETE FROM weir.timers WHERE instance_id = ${cp.instanceId}::uuid
              AND id IN (SELECT jsonb_array_elements_text(${json(cp.cancelTimers)}::jsonb))`;
@@ -168,18 +181,7 @@ export async function writeSimpleCheckpoints(tx: Sql, cps: readonly Checkpoint[]
   for (const u of updated) ok[u.i] = true;
   const applied = cps.filter((_, i) => ok[i]);
   const history = applied.flatMap((cp) => cp.history.map((e) => ({ instance: cp.instanceId, e })));
-  if (history.length) {
-    await tx`
-      INSERT INTO weir.history (instance_id, seq, at, kind, task_ref, data)
-      SELECT h.instance, coalesce(m.mx, 0) + row_number() OVER (PARTITION BY h.instance ORDER BY h.idx),
-             to_timestamp((h.e->>'at')::double precision / 1000), h.e->>'kind', h.e->>'ref',
-             CASE WHEN h.e ? 'task' OR h.e ? 'data' OR h.e ? 'branch'
-                  THEN jsonb_strip_nulls(jsonb_build_object('task', h.e->'task', 'branch', h.e->'branch', 'data', h.e->'data'))
-                  ELSE NULL END
-      FROM (SELECT (r->>'instance')::uuid AS instance, r->'e' AS e, idx
-            FROM jsonb_array_elements(${json(history)}::jsonb) WITH ORDINALITY AS t(r, idx)) h
-      LEFT JOIN LATERAL (SELECT max(seq) AS mx FROM weir.history WHERE instance_id = h.instance) m ON true`;
-  }
+  if (history.length) await insertHistory(tx, history, cps[0]?.historyCap);
   const ended = applied.filter((cp) => cp.status === 'completed' || cp.status === 'faulted' || cp.status === 'cancelled').map((cp) => cp.instanceId);
   if (ended.length) {
     const ids = json(ended);

@@ -120,6 +120,7 @@ export class Runner {
       maxDeliveries: this.#o.runner.maxDeliveries,
       eventWindowSeconds: this.#o.runner.eventWindowSeconds,
       maxStateBytes: this.#o.runner.maxStateBytes,
+      maxHistory: this.#o.runner.maxHistory,
       ...(this.#o.secrets ? { secrets: this.#o.secrets } : {}),
       ...(this.#o.runtime ? { runtime: this.#o.runtime } : {}),
       ...(this.#o.callbackSecret ? { callbackSecret: this.#o.callbackSecret } : {}),

@@ -287,4 +287,21 @@ do:
     const [{ n }] = await db.current.sql<{ n: number }>`SELECT length(state::text) AS n FROM weir.instances WHERE id = ${id}::uuid`;
     expect(n).toBeLessThan(4096);
   });
+
+  test('history is capped per instance at WEIR_MAX_HISTORY, keeping the workflow-level end', async () => {
+    await registerWorkflow(db.current.sql, `
+document: { dsl: '1.0.0', namespace: test, name: chatty, version: '1.0.0' }
+do:
+  - loop:
+      for: { in: '\${ [range(0; 30)] }', each: i }
+      do:
+        - step: { set: { i: '\${ $i }' } }
+`);
+    const id = await start('test', 'chatty');
+    await testRunner(db.current.sql, { WEIR_MAX_HISTORY: '20' }).drain();
+    expect((await getInstance(db.current.sql, id))?.status).toBe('completed');
+    const history = await getHistory(db.current.sql, id);
+    expect(history.filter((h) => !h.kind.startsWith('workflow')).length).toBeLessThanOrEqual(19);
+    expect(history.at(-1)?.kind).toBe('workflowCompleted');
+  });
 });
