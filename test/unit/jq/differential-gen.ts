@@ -8,7 +8,7 @@ import { compile, JqError } from '../../../src/expr/jq/index.ts';
 import { compare } from '../../../src/expr/jq/values.ts';
 
 /** jq-web's WebAssembly instance degrades after a few hundred calls: renew it every N calls. */
-const RENEW_EVERY = 150;
+const RENEW_EVERY = 400;
 
 type JqWeb = { raw(input: string, program: string, flags: string[]): string | undefined };
 const require = createRequire(import.meta.url);
