@@ -251,7 +251,7 @@ function implode(v: unknown): string {
 }
 
 function explode(v: unknown): number[] {
-  if (typeof v !== 'string') return typeFail(v, 'cannot be exploded, as it is not a string');
+  if (typeof v !== 'string') return fail('explode input must be a string');
   const out: number[] = [];
   for (const ch of v) out.push(ch.codePointAt(0)!);
   return out;
