@@ -304,4 +304,27 @@ do:
     expect(history.filter((h) => !h.kind.startsWith('workflow')).length).toBeLessThanOrEqual(19);
     expect(history.at(-1)?.kind).toBe('workflowCompleted');
   });
+
+  test('a one-week wait fires after the database clock moves a week, not a minute before', async () => {
+    await registerWorkflow(db.current.sql, `
+document: { dsl: '1.0.0', namespace: test, name: weekly, version: '1.0.0' }
+do:
+  - rest: { wait: P7D }
+  - done: { set: { rested: true } }
+`);
+    const id = await start('test', 'weekly');
+    const runner = testRunner(db.current.sql);
+    try {
+      await db.current.sql`SELECT weir.set_fake_now(now())`;
+      await runner.drain();
+      await db.current.sql`SELECT weir.advance_clock(interval '7 days' - interval '1 minute')`;
+      expect((await runner.drain()).timersFired).toBe(0);
+      expect((await getInstance(db.current.sql, id))?.status).toBe('waiting');
+      await db.current.sql`SELECT weir.advance_clock('1 minute')`;
+      expect((await runner.drain()).timersFired).toBe(1);
+      expect(await getInstance(db.current.sql, id)).toMatchObject({ status: 'completed', output: { rested: true } });
+    } finally {
+      await db.current.sql`SELECT weir.reset_clock()`;
+    }
+  });
 });
