@@ -21,7 +21,7 @@ function dayOfYear(y: number, m: number, d: number): number {
 }
 
 export function gmtime(v: unknown): number[] {
-  if (typeof v !== 'number') return fail('gmtime() requires a number');
+  if (typeof v !== 'number') return fail('gmtime() requires numeric inputs');
   // like jq: whole seconds truncate toward zero, the fraction is v - floor(v)
   const secs = Math.trunc(v);
   const d = new Date(secs * 1000);
@@ -40,7 +40,7 @@ export function gmtime(v: unknown): number[] {
 }
 
 function localtime(v: unknown): number[] {
-  if (typeof v !== 'number') return fail('localtime() requires a number');
+  if (typeof v !== 'number') return fail('localtime() requires numeric inputs');
   const secs = Math.floor(v);
   const d = new Date(secs * 1000);
   if (isNaN(d.getTime())) return fail('localtime() requires a valid time');
