@@ -96,7 +96,7 @@ export async function writeCheckpoint(tx: Sql, cp: Checkpoint): Promise<boolean>
     await tx`DELETE FROM weir.timers WHERE instance_id = ${cp.instanceId}::uuid`;
     await armCallbacks(tx, [cp.instanceId]);
   }
-  if (cp.timers.length) {
+  if (cp.timers.length && !terminal) {
     await tx`
       INSERT INTO weir.timers (id, instance_id, queue, due_at, message)
       SELECT t->>'id', ${cp.instanceId}::uuid, t->>'queue', to_timestamp((t->>'dueAt')::double precision / 1000), t->'message'
