@@ -4,16 +4,16 @@
  * map does not list yet (so a missing entry shows up as a note, not as a failure here).
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, test } from 'vitest';
+import { bunBinary, denoBinary } from '../../runtime/_support.ts';
 
 const run = promisify(execFile);
 const root = new URL('../../../', import.meta.url).pathname;
 const script = join(root, 'test/integration/api/_runtime-smoke.ts');
-const bin = (name: string) => join(root, 'node_modules/.bin', name);
 
 const expected = { register: 201, start: 202, get: 200, event: 202, hook: 202, metrics: 200, openapi: 200, docs: 200, docsScript: 200 };
 
@@ -23,14 +23,15 @@ function lastJsonLine(stdout: string): Record<string, number> {
 }
 
 describe('other runtimes', () => {
-  test.skipIf(!existsSync(bin('bun')))('Bun', { timeout: 120_000 }, async () => {
-    const { stdout } = await run(bin('bun'), ['run', script], { cwd: root, timeout: 110_000 });
+  // The binaries come from the npm packages @oven/bun-linux-x64 and @deno/linux-x64-glibc (npm ci).
+  test('Bun', { timeout: 120_000 }, async () => {
+    const { stdout } = await run(bunBinary(), ['run', script], { cwd: root, timeout: 110_000 });
     const out = lastJsonLine(stdout);
     expect(out).toMatchObject(expected);
     expect(out.docsScriptChars).toBeGreaterThan(1_000_000);
   });
 
-  test.skipIf(!existsSync(bin('deno')))('Deno', { timeout: 180_000 }, async () => {
+  test('Deno', { timeout: 180_000 }, async () => {
     const config = JSON.parse(readFileSync(join(root, 'deno.json'), 'utf8')) as { imports: Record<string, string>; nodeModulesDir?: string; tasks?: unknown };
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
     for (const [name, range] of Object.entries(pkg.dependencies)) {
@@ -42,7 +43,7 @@ describe('other runtimes', () => {
     const dir = mkdtempSync(join(tmpdir(), 'weir-deno-'));
     try {
       writeFileSync(join(dir, 'deno.json'), JSON.stringify(config));
-      const { stdout } = await run(bin('deno'), ['run', '--config', join(dir, 'deno.json'), '-A', script], { cwd: root, timeout: 170_000 });
+      const { stdout } = await run(denoBinary(), ['run', '--config', join(dir, 'deno.json'), '-A', script], { cwd: root, timeout: 170_000 });
       const out = lastJsonLine(stdout);
       expect(out).toMatchObject(expected);
       expect(out.docsScriptChars).toBeGreaterThan(1_000_000);
