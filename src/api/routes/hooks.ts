@@ -15,7 +15,7 @@ import type { ApiContext, AppEnv } from '../context.ts';
 import type { SecretBox } from '../../crypto.ts';
 import { problem, problemResponse } from '../problem.ts';
 import { publishEvents } from '../publish.ts';
-import { workflowRef } from '../queries/lists.ts';
+import { getWorkflowRef } from '../../store/queries/workflows.ts';
 import { takeToken } from '../queries/rate-limits.ts';
 import { newWebhookSecret, verifyWebhook } from '../webhooks.ts';
 import { instanceView } from './instances.ts';
@@ -178,7 +178,7 @@ export function registerHookRoutes(app: OpenAPIHono<AppEnv>, ctx: ApiContext): v
       }
       const target = hook.target;
       if (target.kind === 'start') {
-        const wf = await workflowRef(tx, hook.namespace, target.workflow.name, target.workflow.version);
+        const wf = await getWorkflowRef(tx, hook.namespace, target.workflow.name, target.workflow.version);
         if (!wf) throw new WeirError('not_found', `hook "${name}" starts ${hook.namespace}/${target.workflow.name}, which is not registered`);
         const { instance } = await startInstance(tx, {
           namespace: hook.namespace,

@@ -8,6 +8,7 @@ import { WeirError } from '../../errors.ts';
 import {
   getHistory,
   getInstance,
+  listInstances,
   startInstance,
   terminalStatuses,
   type InstanceRow,
@@ -15,7 +16,7 @@ import {
 import { instanceStatuses } from '../../store/schema.ts';
 import type { Sql } from '../../store/sql.ts';
 import { authorize, visibleNamespaces } from '../auth.ts';
-import { listInstancePage, workflowRef } from '../queries/lists.ts';
+import { getWorkflowRef } from '../../store/queries/workflows.ts';
 import { authErrors, CursorQuery, IdempotencyHeaders, decodeCursor, encodeCursor, errors, iso, pageSize, readJson, security } from '../common.ts';
 import type { ApiContext, AppEnv } from '../context.ts';
 
@@ -163,9 +164,9 @@ export function registerInstanceRoutes(app: OpenAPIHono<AppEnv>, ctx: ApiContext
       });
     }
     const sql = ctx.sql();
-    const workflow = await workflowRef(sql, namespace, name, version);
+    const workflow = await getWorkflowRef(sql, namespace, name, version);
     if (!workflow) {
-      const any = version === undefined ? undefined : await workflowRef(sql, namespace, name);
+      const any = version === undefined ? undefined : await getWorkflowRef(sql, namespace, name);
       throw new WeirError(
         'not_found',
         any ? `workflow ${namespace}/${name} has no version ${version} (latest is ${any.version})` : `no workflow ${namespace}/${name} is registered`,
@@ -203,7 +204,7 @@ export function registerInstanceRoutes(app: OpenAPIHono<AppEnv>, ctx: ApiContext
     const rows =
       namespaces && namespaces.length === 0
         ? []
-        : await listInstancePage(
+        : await listInstances(
             ctx.sql(),
             {
               namespaces,

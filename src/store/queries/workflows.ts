@@ -101,3 +101,21 @@ export function compareSemver(a: string, b: string): number {
   }
   return 0;
 }
+
+/**
+ * The version and queue a start needs, without loading documents: the named version, or the
+ * highest semver when `version` is omitted (store's getWorkflow reads every version's document).
+ */
+export async function getWorkflowRef(
+  sql: Sql,
+  namespace: string,
+  name: string,
+  version?: string,
+): Promise<{ name: string; version: string; queue: string } | undefined> {
+  const rows = await sql<{ version: string; queue: string }>`
+    SELECT version, queue FROM weir.workflows
+    WHERE namespace = ${namespace} AND name = ${name} AND (${version ?? null}::text IS NULL OR version = ${version ?? null}::text)`;
+  if (!rows.length) return undefined;
+  const best = rows.reduce((a, b) => (compareSemver(b.version, a.version) > 0 ? b : a));
+  return { name, version: best.version, queue: best.queue };
+}
