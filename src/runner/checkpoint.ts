@@ -68,6 +68,16 @@ async function insertHistory(tx: Sql, rows: { instance: string; e: HistoryEntry 
     WHERE x.seq <= ${cap} OR x.kind LIKE 'workflow%'`;
 }
 
+/** A child that ended wakes its parent's wait with its outcome (a `child-done` message), in the same transaction. */
+async function tellParent(tx: Sql, cp: Checkpoint, parentId: string | null, parentWait: string | null): Promise<void> {
+  if (!parentId || !parentWait) return;
+  const [parent] = await tx<{ queue: string }>`SELECT queue FROM weir.instances WHERE id = ${parentId}::uuid`;
+  if (!parent) return;
+  const outcome = { status: cp.status, ...(cp.output === undefined ? {} : { output: cp.output }), ...(cp.error ? { error: cp.error } : {}) };
+  await pgmq.send(tx, parent.queue, { instance: parentId, kind: 'child-done', target: parentWait, outcome } satisfies RunnerMessage);
+  await notifyWork(tx, parent.queue);
+}
+
 /** Writes one checkpoint inside `tx`. Returns false (writing nothing) on a version conflict. */
 export async function writeCheckpoint(tx: Sql, cp: Checkpoint): Promise<boolean> {
   const terminal = cp.status === 'completed' || cp.status === 'faulted' || cp.status === 'cancelled';
@@ -126,14 +136,7 @@ export async function writeCheckpoint(tx: Sql, cp: Checkpoint): Promise<boolean>
     }
   }
   if (cp.emits.length) await deliverEvents(tx, cp.emits);
-  if (cp.ended && row.parent_id && row.parent_wait) {
-    const [parent] = await tx<{ queue: string }>`SELECT queue FROM weir.instances WHERE id = ${row.parent_id}::uuid`;
-    if (parent) {
-      const outcome = { status: cp.status, ...(cp.output === undefined ? {} : { output: cp.output }), ...(cp.error ? { error: cp.error } : {}) };
-      await pgmq.send(tx, parent.queue, { instance: row.parent_id, kind: 'child-done', target: row.parent_wait, outcome } satisfies RunnerMessage);
-      await notifyWork(tx, parent.queue);
-    }
-  }
+  if (cp.ended) await tellParent(tx, cp, row.parent_id, row.parent_wait);
   if (cp.consume) await pgmq.delete(tx, cp.consume.queue, cp.consume.msgId);
   return true;
 }
@@ -192,15 +195,7 @@ export async function writeSimpleCheckpoints(tx: Sql, cps: readonly Checkpoint[]
   const byQueue = new Map<string, number[]>();
   for (const cp of applied) if (cp.consume) byQueue.set(cp.consume.queue, [...(byQueue.get(cp.consume.queue) ?? []), cp.consume.msgId]);
   for (const [queue, ids] of byQueue) await pgmq.deleteBatch(tx, queue, ids);
-  for (const u of updated) {
-    const cp = cps[u.i];
-    if (!cp.ended || !u.parent_id || !u.parent_wait) continue;
-    const [parent] = await tx<{ queue: string }>`SELECT queue FROM weir.instances WHERE id = ${u.parent_id}::uuid`;
-    if (!parent) continue;
-    const outcome = { status: cp.status, ...(cp.output === undefined ? {} : { output: cp.output }), ...(cp.error ? { error: cp.error } : {}) };
-    await pgmq.send(tx, parent.queue, { instance: u.parent_id, kind: 'child-done', target: u.parent_wait, outcome } satisfies RunnerMessage);
-    await notifyWork(tx, parent.queue);
-  }
+  for (const u of updated) if (cps[u.i].ended) await tellParent(tx, cps[u.i], u.parent_id, u.parent_wait);
   return ok;
 }
 
