@@ -84,6 +84,9 @@ export const configSchema = z.object({
   WEIR_WAIT_MAX: int(0, 3_600, 60),
   WEIR_WEBHOOK_TOLERANCE: int(1, 86_400, 300),
   WEIR_HOOK_SECRET_GRACE: int(0, 30 * 86_400, 86_400),
+  // Load shedding on starts (src/api/overload.ts); 0 turns a check off.
+  WEIR_OVERLOAD_POOL_WAITING: int(0, 1_000_000, 200),
+  WEIR_OVERLOAD_BACKLOG: int(0, 100_000_000, 100_000),
 });
 
 type Parsed = z.output<typeof configSchema>;
@@ -124,6 +127,8 @@ export interface Config {
     readonly hookSecretGraceSeconds: number;
     readonly encryptionKey?: string;
   };
+  /** Load shedding on starts (src/api/overload.ts): 429 past either bound; 0 turns one off. */
+  readonly overload?: { readonly poolWaiting: number; readonly backlog: number };
   /** Signs completion callbacks (Standard Webhooks); callbacks are refused without it. */
   readonly callbackSecret?: string;
   readonly logLevel: Parsed['WEIR_LOG_LEVEL'];
@@ -193,6 +198,7 @@ export function loadConfig(env: Env): Config {
       hookSecretGraceSeconds: c.WEIR_HOOK_SECRET_GRACE,
       ...(c.WEIR_ENCRYPTION_KEY ? { encryptionKey: c.WEIR_ENCRYPTION_KEY } : {}),
     },
+    overload: { poolWaiting: c.WEIR_OVERLOAD_POOL_WAITING, backlog: c.WEIR_OVERLOAD_BACKLOG },
     ...(c.WEIR_CALLBACK_SECRET ? { callbackSecret: c.WEIR_CALLBACK_SECRET } : {}),
     logLevel: c.WEIR_LOG_LEVEL,
     adminKey: c.WEIR_ADMIN_KEY,

@@ -25,6 +25,7 @@ import { defaultRegistry, MetricsRegistry } from '../metrics.ts';
 import { defaultApiOptions, type ApiOptions } from './options.ts';
 import { errorHandler, problem, problemResponse } from './problem.ts';
 import { rateLimit } from './rate-limit.ts';
+import { overload } from './overload.ts';
 import { registerControlRoutes } from './routes/control.ts';
 import { registerOperationRoutes } from './routes/operations.ts';
 import { registerSecretRoutes } from './routes/secrets.ts';
@@ -128,6 +129,12 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
       onError: (c) => problemResponse(c, problem(413, 'payload_too_large', `the request body exceeds ${options.maxBodyBytes} bytes`)),
     }),
   );
+  // Starts shed load (429 + Retry-After) before auth and the rate limit queue for a connection (src/api/overload.ts).
+  const shed = deps.config.overload;
+  if (shed) {
+    const mw = overload({ maxPoolWaiting: shed.poolWaiting, maxBacklog: shed.backlog, gate: () => deps.store.gate, sql: ctx.sql, log: deps.log });
+    app.use('/v1/workflows/:namespace/:name/instances', mw);
+  }
   const auth = authenticate({ mode, sql: ctx.sql, adminKey: deps.config.adminKey });
   const limit = rateLimit({ sql: ctx.sql, perSecond: options.rateLimitPerSecond, burst: options.rateLimitBurst });
   for (const path of ['/v1/*', '/metrics']) {
