@@ -35,6 +35,7 @@ import { registerHookRoutes } from './routes/hooks.ts';
 import { registerInstanceRoutes } from './routes/instances.ts';
 import { registerMetricsRoute } from './routes/metrics.ts';
 import { registerWorkflowRoutes } from './routes/workflows.ts';
+import { registerConsole } from '../console/index.ts';
 
 export type { AppEnv } from './context.ts';
 
@@ -180,6 +181,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   let document: ReturnType<typeof app.getOpenAPI31Document> | undefined;
   app.get('/openapi.json', (c) => c.json((document ??= app.getOpenAPI31Document(openApiInfo))));
   registerDocs(app);
+  // The console (/ui): server-rendered pages behind the same API keys, outside the OpenAPI document.
+  registerConsole(app, ctx, { mode });
   return app;
 }
 
