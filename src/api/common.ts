@@ -6,6 +6,7 @@ import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { WeirError } from '../errors.ts';
 import { bytesToBase64, base64ToBytes } from '../crypto.ts';
+import { unstorableValue } from '../dsl/limits.ts';
 
 export const ProblemSchema = z
   .object({
@@ -89,15 +90,45 @@ export async function readJson(c: Context, fallback: unknown = undefined): Promi
   const text = await c.req.text();
   const bytes = new TextEncoder().encode(text).length;
   if (text.trim() === '') return { value: fallback, bytes };
+  let value: unknown;
   try {
-    return { value: JSON.parse(text), bytes };
+    value = JSON.parse(text);
   } catch (e) {
     throw new WeirError('validation_failed', `the body is not valid JSON: ${(e as Error).message}`, {
       status: 400,
       errors: [{ pointer: '', message: 'invalid JSON' }],
     });
   }
+  assertStorable(value);
+  return { value, bytes };
 }
+
+/**
+ * Deepest nesting accepted in a JSON value from a request (instance input, event data, hook
+ * payload). V8 parses any depth, but a 100,000-level body then overflowed the stack when
+ * serialised for Postgres (a 500); jsonb refuses a few thousand levels anyway. Real payloads nest
+ * a few dozen levels.
+ */
+export const MAX_VALUE_DEPTH = 512;
+
+/** Throws 422 (with the pointer) for a value Postgres cannot store: see `unstorableValue`. */
+export function assertStorable(value: unknown, base = ''): void {
+  const bad = unstorableValue(value, MAX_VALUE_DEPTH);
+  if (bad) {
+    throw new WeirError('validation_failed', `the body cannot be stored: ${bad.message} (at "${base + bad.pointer}")`, {
+      errors: [{ pointer: base + bad.pointer, message: bad.message }],
+    });
+  }
+}
+
+/**
+ * An RFC 3339 timestamp Postgres can hold: zod's datetime accepts year 0000, which Postgres
+ * refuses ("date/time field value out of range"), so it was a 500.
+ */
+export const Timestamp = z
+  .string()
+  .datetime({ offset: true })
+  .refine((s) => new Date(s).getUTCFullYear() >= 1, { error: 'the year must be 0001 or later (in UTC)' });
 
 export function mediaType(c: Context): string {
   return (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();

@@ -51,6 +51,22 @@ export function problemResponse(c: Context, p: Problem, headers: Record<string, 
   });
 }
 
+/**
+ * SQLSTATEs that mean "this input value cannot be stored" (class 22, data exception, and 54001,
+ * a value nested too deep for the server's stack), as raised while a request's own values are
+ * written or compared.
+ */
+const unstorableStates = new Set([
+  '22001', // string_data_right_truncation
+  '22003', // numeric_value_out_of_range
+  '22007', // invalid_datetime_format
+  '22008', // datetime_field_overflow
+  '22021', // character_not_in_repertoire (U+0000 in text)
+  '22P02', // invalid_text_representation
+  '22P05', // untranslatable_character (\u0000 or a lone surrogate in jsonb)
+  '54001', // statement_too_complex (stack depth)
+]);
+
 /** The app's onError: typed errors map to their status; anything else is a logged 500. */
 export function errorHandler(log: Logger) {
   return (error: Error, c: Context) => {
@@ -61,6 +77,14 @@ export function errorHandler(log: Logger) {
     if (error instanceof WeirError) {
       log.error('request failed', { requestId: c.get('requestId' as never), code: error.code, error });
       return problemResponse(c, problem(error.status, error.code, 'the server could not complete the request'));
+    }
+    const sqlstate = (error as { code?: unknown }).code;
+    if (typeof sqlstate === 'string' && unstorableStates.has(sqlstate)) {
+      // A value from the request that Postgres refuses (NUL in text, a year 0 timestamp, a
+      // number out of range): the client's to change, so 422 — never a 500. The routes refuse
+      // what they can foresee with a pointer; this is the net under them.
+      log.warn('request value refused by Postgres', { requestId: c.get('requestId' as never), sqlstate });
+      return problemResponse(c, problem(422, 'unprocessable', `a value in the request cannot be stored (SQLSTATE ${sqlstate}); check strings for U+0000 and dates and numbers for range`));
     }
     const status = (error as { status?: number }).status;
     if (typeof status === 'number' && status >= 400 && status < 500) {

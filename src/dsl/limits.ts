@@ -54,3 +54,45 @@ export function valueTooDeep(value: unknown, maxDepth = MAX_DEPTH): string | und
   }
   return undefined;
 }
+
+/**
+ * Why a string cannot be stored, or `undefined`. Postgres `text` and `jsonb` refuse U+0000
+ * ("invalid byte sequence for encoding UTF8: 0x00", "unsupported Unicode escape sequence"), and
+ * `jsonb` refuses an unpaired UTF-16 surrogate (`"\ud800"` in JSON text): such a value reached the
+ * database and came back as a 500 until the API refused it up front.
+ */
+export function unstorableText(s: string): string | undefined {
+  if (s.includes('\u0000')) return 'contains U+0000 (NUL), which Postgres cannot store in text or jsonb';
+  // With the u flag a surrogate class matches only surrogates that are not part of a pair.
+  if (/[\uD800-\uDFFF]/u.test(s)) return 'contains an unpaired UTF-16 surrogate (\\ud800–\\udfff), which is not Unicode text';
+  return undefined;
+}
+
+/**
+ * The first place in a JSON value that Weir cannot store as `jsonb`: nesting deeper than
+ * `maxDepth` (serialising it would also overflow the JavaScript stack), or a string or key that
+ * `unstorableText` refuses. Iterative, like `valueTooDeep`: safe on any input.
+ */
+export function unstorableValue(value: unknown, maxDepth = MAX_DEPTH): { pointer: string; message: string } | undefined {
+  const stack: Array<{ v: unknown; p: string; d: number }> = [{ v: value, p: '', d: 0 }];
+  while (stack.length) {
+    const { v, p, d } = stack.pop()!;
+    if (typeof v === 'string') {
+      const why = unstorableText(v);
+      if (why) return { pointer: p, message: `the string ${why}` };
+      continue;
+    }
+    if (v === null || typeof v !== 'object') continue;
+    if (d >= maxDepth) return { pointer: p, message: `the value nests deeper than ${maxDepth} levels` };
+    if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], p: joinPointer(p, i), d: d + 1 });
+      continue;
+    }
+    for (const [k, x] of Object.entries(v)) {
+      const why = unstorableText(k);
+      if (why) return { pointer: joinPointer(p, k), message: `the key ${why}` };
+      stack.push({ v: x, p: joinPointer(p, k), d: d + 1 });
+    }
+  }
+  return undefined;
+}

@@ -7,7 +7,7 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument as parseYaml } from 'yaml';
 import type { Document as YamlDocument, Node as YamlNode } from 'yaml';
 import type { ValidationIssue } from './model.ts';
-import { MAX_DEPTH, textTooDeep, valueTooDeep } from './limits.ts';
+import { MAX_DEPTH, textTooDeep, unstorableValue, valueTooDeep } from './limits.ts';
 import { parsePointer, toPointer } from './pointer.ts';
 
 export type SourcePosition = { line: number; column: number };
@@ -45,6 +45,9 @@ export function parseDocument(text: string, format?: 'yaml' | 'json', options: P
   if (bytes > maxBytes) {
     return fail(`document is ${bytes} bytes; the limit is ${maxBytes} bytes`, 'too_large');
   }
+  // The source is stored as text, which cannot hold U+0000 (YAML forbids it too).
+  const nul = text.indexOf('\u0000');
+  if (nul >= 0) return fail('document contains U+0000 (NUL), which is not allowed in YAML or JSON text', 'syntax', positionOf(text, nul));
   const deep = textTooDeep(text);
   if (deep) return fail(`document nests deeper than ${MAX_DEPTH} levels`, 'too_deep', deep);
   const kind = format ?? (/^\s*\{/.test(text) ? 'json' : 'yaml');
@@ -98,11 +101,21 @@ export function parseDocument(text: string, format?: 'yaml' | 'json', options: P
     const pos = locateIn(doc, lineCounter, pointer);
     return { ok: false, errors: [{ pointer, code: 'not_json', message: 'value is not representable in JSON (NaN, infinity, or a non-JSON YAML type)', ...pos }] };
   }
+  const unstorable = unstorableValue(value);
+  if (unstorable) {
+    const pos = locateIn(doc, lineCounter, unstorable.pointer);
+    return { ok: false, errors: [{ pointer: unstorable.pointer, code: 'not_storable', message: unstorable.message, ...pos }] };
+  }
   return { ok: true, value, locate: (pointer) => locateIn(doc, lineCounter, pointer) };
 }
 
 function fail(message: string, code: string, pos?: SourcePosition): ParseResult {
   return { ok: false, errors: [{ pointer: '', code, message, ...pos }] };
+}
+
+function positionOf(text: string, index: number): SourcePosition {
+  const lines = text.slice(0, index).split('\n');
+  return { line: lines.length, column: lines[lines.length - 1]!.length + 1 };
 }
 
 /** Node 20's JSON.parse names no position; the YAML parser (JSON is YAML 1.2 flow) usually can. */

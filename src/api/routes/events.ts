@@ -3,7 +3,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { WeirError } from '../../errors.ts';
 import { authorize } from '../auth.ts';
 import { fromBinary, validateEvents } from '../cloudevents.ts';
-import { authErrors, errors, IdempotencyHeaders, mediaType, security } from '../common.ts';
+import { assertStorable, authErrors, errors, IdempotencyHeaders, mediaType, security } from '../common.ts';
 import type { ApiContext, AppEnv } from '../context.ts';
 import { problem, problemResponse } from '../problem.ts';
 import { publishEvents } from '../publish.ts';
@@ -63,6 +63,7 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>, ctx: ApiContext): 
         problem(415, 'unsupported_media_type', 'send application/cloudevents+json, application/cloudevents-batch+json, or binary mode (ce-specversion, ce-id, ce-source, ce-type headers)'),
       ) as never;
     }
+    values.forEach((v, i) => assertStorable(v, batch ? `/${i}` : ''));
     const parsed = validateEvents(values, batch);
     if (!parsed.ok) throw new WeirError('validation_failed', 'the event is not a valid CloudEvent 1.0', { errors: parsed.errors });
     const { inserted } = await publishEvents(ctx.sql(), parsed.events);

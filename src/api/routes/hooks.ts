@@ -10,7 +10,7 @@ import { deleteHook, getHook, getHookSecrets, insertHook, listHooks, recordDeliv
 import { startInstance } from '../../store/queries/instances.ts';
 import { uuidv7 } from '../../store/uuid.ts';
 import { authorize, visibleNamespaces } from '../auth.ts';
-import { authErrors, errors, IdempotencyHeaders, security } from '../common.ts';
+import { assertStorable, authErrors, errors, IdempotencyHeaders, security } from '../common.ts';
 import type { ApiContext, AppEnv } from '../context.ts';
 import type { SecretBox } from '../../crypto.ts';
 import { problem, problemResponse } from '../problem.ts';
@@ -172,6 +172,7 @@ export function registerHookRoutes(app: OpenAPIHono<AppEnv>, ctx: ApiContext): v
         throw new WeirError('validation_failed', `the body is not valid JSON: ${(e as Error).message}`, { status: 400, errors: [{ pointer: '', message: 'invalid JSON' }] });
       }
     }
+    assertStorable(payload);
     const result = await sql.begin(async (tx) => {
       if (verdict.deliveryId !== undefined && !(await recordDelivery(tx, name, verdict.deliveryId, ctx.options.webhookToleranceSeconds * 2))) {
         throw new WeirError('conflict', `delivery ${verdict.deliveryId} was already received`, { errors: [{ pointer: '/headers/webhook-id', message: 'replayed' }] });

@@ -9,15 +9,15 @@ import {
   getHistory,
   getInstance,
   listInstances,
-  startInstance,
   terminalStatuses,
   type InstanceRow,
 } from '../../store/queries/instances.ts';
 import { instanceStatuses } from '../../store/schema.ts';
 import type { Sql } from '../../store/sql.ts';
+import { startWorkflow } from '../../runner/flow.ts';
 import { authorize, visibleNamespaces } from '../auth.ts';
 import { getWorkflowRef } from '../../store/queries/workflows.ts';
-import { authErrors, CursorQuery, IdempotencyHeaders, decodeCursor, encodeCursor, errors, iso, pageSize, readJson, security } from '../common.ts';
+import { authErrors, CursorQuery, IdempotencyHeaders, decodeCursor, encodeCursor, errors, iso, pageSize, readJson, security, Timestamp } from '../common.ts';
 import type { ApiContext, AppEnv } from '../context.ts';
 
 export const Instance = z
@@ -40,6 +40,13 @@ const InstancePage = z.object({ items: z.array(Instance), next: z.string().nulla
 const HistoryEntry = z.object({ seq: z.number().int(), at: z.string(), kind: z.string(), taskRef: z.string().nullable(), data: z.unknown() });
 const HistoryPage = z.object({ items: z.array(HistoryEntry), next: z.string().nullable() }).openapi('HistoryPage');
 
+const StartedInstance = Instance.extend({
+  outcome: z.enum(['started', 'existing', 'queued', 'skipped', 'debounced', 'delayed']).openapi({
+    description:
+      '`started`; `existing` (same Idempotency-Key); `queued` (waits for a concurrency slot); `skipped` (limit reached under `onLimit: skip`: this is the running instance, nothing was started); `delayed` (a new debounce window); `debounced` (folded into the open window: its input is now this one)',
+  }),
+}).openapi('StartedInstance');
+
 const IdParam = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' }, format: 'uuid' }) });
 
 const start = createRoute({
@@ -58,6 +65,9 @@ const start = createRoute({
     query: z.object({
       version: z.string().optional().openapi({ description: 'default: the highest semver registered' }),
       wait: z.coerce.number().min(0).optional().openapi({ description: 'seconds to wait for the end (bounded by the server)' }),
+      priority: z.coerce.number().int().min(0).max(9).optional().openapi({ description: '0 (default) to 9: higher starts are read first from the queue (a quarter of every read stays oldest-first, so none starve)' }),
+      debounceKey: z.string().min(1).max(512).optional().openapi({ description: 'collapse starts with this key within the debounce window into one instance (with the last input)' }),
+      debounceWindow: z.string().optional().openapi({ description: 'ISO 8601 duration of the debounce window (default: the workflow’s `metadata.weir.debounce.window`)' }),
     }),
     headers: IdempotencyHeaders.extend({
       'weir-callback-url': z.string().optional().openapi({ description: 'POST the outcome here when the instance ends (Standard Webhooks signature; needs WEIR_CALLBACK_SECRET)' }),
@@ -66,8 +76,12 @@ const start = createRoute({
     body: { required: false, content: { 'application/json': { schema: { description: 'the instance input (any JSON value)' } } } },
   },
   responses: {
-    202: { description: 'started (or still running after the wait)', content: { 'application/json': { schema: Instance } }, headers: { Location: { schema: { type: 'string' } } } },
-    200: { description: 'ended within the wait', content: { 'application/json': { schema: Instance } } },
+    202: {
+      description: 'started, queued behind a concurrency limit, or delayed by a debounce window (or still running after the wait)',
+      content: { 'application/json': { schema: StartedInstance } },
+      headers: { Location: { schema: { type: 'string' } } },
+    },
+    200: { description: 'ended within the wait; or `outcome: skipped`: the concurrency limit was reached and this is the running instance', content: { 'application/json': { schema: StartedInstance } } },
     ...errors(400, 404, 409, 413, 422, ...authErrors),
   },
 });
@@ -93,8 +107,8 @@ const list = createRoute({
       namespace: z.string().optional(),
       workflow: z.string().optional().openapi({ description: 'workflow name' }),
       status: z.string().optional().openapi({ description: `comma-separated: ${instanceStatuses.join(', ')}` }),
-      createdAfter: z.string().datetime({ offset: true }).optional(),
-      createdBefore: z.string().datetime({ offset: true }).optional(),
+      createdAfter: Timestamp.optional(),
+      createdBefore: Timestamp.optional(),
       ...CursorQuery,
     }),
   },
@@ -152,7 +166,7 @@ async function visibleInstance(c: Context, ctx: ApiContext, id: string): Promise
 export function registerInstanceRoutes(app: OpenAPIHono<AppEnv>, ctx: ApiContext): void {
   app.openapi(start, async (c) => {
     const { namespace, name } = c.req.valid('param');
-    const { version, wait } = c.req.valid('query');
+    const { version, wait, priority, debounceKey, debounceWindow } = c.req.valid('query');
     authorize(c, 'write', namespace);
     const { value: input, bytes } = await readJson(c, {});
     if (bytes > ctx.options.maxInputBytes) {
@@ -173,19 +187,24 @@ export function registerInstanceRoutes(app: OpenAPIHono<AppEnv>, ctx: ApiContext
         version !== undefined && any ? { errors: [{ pointer: '/query/version', message: 'no such version' }] } : {},
       );
     }
-    const { instance } = await startInstance(sql, {
-      namespace,
-      workflowName: name,
-      workflowVersion: workflow.version,
-      queue: workflow.queue,
-      input,
-      idempotencyKey: c.req.header('idempotency-key'),
-      ...traceOf(c.req.header('traceparent')),
-      ...callbackOf(c.req.header('weir-callback-url'), ctx),
-    });
-    const current = wait ? await waitForEnd(sql, instance, wait * 1000, c.req.raw.signal) : instance;
+    const { instance, outcome } = await startWorkflow(
+      sql,
+      {
+        namespace,
+        workflowName: name,
+        workflowVersion: workflow.version,
+        queue: workflow.queue,
+        input,
+        idempotencyKey: c.req.header('idempotency-key'),
+        ...(priority ? { priority } : {}),
+        ...traceOf(c.req.header('traceparent')),
+        ...callbackOf(c.req.header('weir-callback-url'), ctx),
+      },
+      { ...(debounceKey !== undefined ? { debounceKey } : {}), ...(debounceWindow !== undefined ? { debounceWindow } : {}) },
+    );
+    const current = wait && outcome !== 'skipped' ? await waitForEnd(sql, instance, wait * 1000, c.req.raw.signal) : instance;
     c.header('Location', `/v1/instances/${current.id}`);
-    return c.json(instanceView(current), ended(current) ? 200 : 202);
+    return c.json({ ...instanceView(current), outcome }, ended(current) || outcome === 'skipped' ? 200 : 202);
   });
 
   app.openapi(get, async (c) => c.json(instanceView(await visibleInstance(c, ctx, c.req.valid('param').id)), 200));

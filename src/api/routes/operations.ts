@@ -9,7 +9,7 @@ import { cancelMatching, listDeadLetters, requeueDeadLetter, rerunInstance } fro
 import { listSchedules, setScheduleEnabled } from '../../scheduler/schedules.ts';
 import { getInstance } from '../../store/queries/instances.ts';
 import { authorize, visibleNamespaces } from '../auth.ts';
-import { authErrors, errors, iso, security } from '../common.ts';
+import { authErrors, errors, iso, security, Timestamp } from '../common.ts';
 import type { ApiContext, AppEnv } from '../context.ts';
 import { Instance, instanceView } from './instances.ts';
 
@@ -31,8 +31,8 @@ const bulkCancel = createRoute({
             namespace: z.string().min(1),
             workflow: z.string().min(1).optional(),
             status: z.array(z.enum(['pending', 'running', 'waiting', 'suspended'])).optional(),
-            createdAfter: z.string().datetime({ offset: true }).optional(),
-            createdBefore: z.string().datetime({ offset: true }).optional(),
+            createdAfter: Timestamp.optional(),
+            createdBefore: Timestamp.optional(),
             limit: z.number().int().min(1).max(BULK_MAX).default(100),
             reason: z.string().max(1000).optional(),
           }),
