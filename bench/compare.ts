@@ -1,0 +1,191 @@
+/**
+ * `npm run bench -- compare [flags]`: Weir against pg-boss, graphile-worker and DBOS on one
+ * Postgres server and one machine, in one run — throughput (bulk enqueue, then drain), database
+ * cost per unit, latency one unit at a time, Weir's scaling over worker processes and batch sizes,
+ * and a step-heavy workflow. Prints markdown tables and writes bench/results/<date>.json.
+ * How to read it: bench/README.md. Figures only; nothing here is asserted by a test except that
+ * every unit completes (test/integration/bench-compare.test.ts, tiny counts).
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startStub } from '../test/support/stub-server.ts';
+import { dbosTemplate, dbosThroughput } from './compare/dbos.ts';
+import { graphileLatency, graphileTemplate, graphileThroughput } from './compare/graphile.ts';
+import { latencyRun, templateName, throughputRun, type ThroughputRun } from './compare/measure.ts';
+import { createDatabase, dbName, dropDatabase, resetStatements, startServer, topStatements, type TopStatement } from './compare/pg.ts';
+import { pgbossLatency, pgbossTemplate, pgbossThroughput } from './compare/pgboss.ts';
+import { profilesIn, summarizeProfile, type CpuSummary } from './compare/profile.ts';
+import { render, type CaseResult, type Results } from './compare/report.ts';
+import { spread } from './compare/stats.ts';
+import type { Template, ThroughputCase } from './compare/system.ts';
+import { rawRoundTrip, weirLatency, weirTemplate, weirThroughput } from './compare/weir.ts';
+
+const { values: flags } = parseArgs({
+  args: process.argv.slice(2),
+  options: {
+    units: { type: 'string', default: '20000' },
+    runs: { type: 'string', default: '3' },
+    'latency-samples': { type: 'string', default: '200' },
+    'scale-units': { type: 'string', default: '5000' },
+    'http-units': { type: 'string', default: '2000' },
+    'step-units': { type: 'string', default: '1000' },
+    cap: { type: 'string', default: '90' },
+    'default-cap': { type: 'string', default: '12' },
+    only: { type: 'string', default: 'throughput,http,latency,scaling,steps' },
+    profile: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    quiet: { type: 'boolean', default: false },
+  },
+});
+const units = Number(flags.units);
+const runs = Number(flags.runs);
+const only = new Set(flags.only!.split(','));
+const capMs = Number(flags.cap) * 1000;
+const defaultCapMs = Number(flags['default-cap']) * 1000;
+const log = (s: string) => {
+  if (!flags.quiet) console.error(s);
+};
+
+const began = performance.now();
+const server = await startServer();
+const stub = await startStub(() => ({ body: { ok: true } }));
+const templates: Template[] = [weirTemplate(stub.url), pgbossTemplate, graphileTemplate, dbosTemplate];
+const results: Results = {
+  date: new Date().toISOString(),
+  command: `npm run bench -- compare ${process.argv.slice(2).join(' ')}`.trim(),
+  server: { kind: server.kind, settings: server.settings },
+  options: { units, runs, latencySamples: Number(flags['latency-samples']), scaleUnits: Number(flags['scale-units']), httpUnits: Number(flags['http-units']), stepUnits: Number(flags['step-units']), capSeconds: capMs / 1000, defaultCapSeconds: defaultCapMs / 1000 },
+  throughput: [],
+  http: [],
+  latency: [],
+  scaling: [],
+  steps: [],
+  totalSeconds: 0,
+};
+
+try {
+  log(`# ${server.settings.server_version} (${server.kind}) — preparing template databases`);
+  for (const t of templates) {
+    const name = templateName(t.name);
+    const url = await createDatabase(server, name);
+    await t.prepare(url);
+  }
+  {
+    const name = dbName('raw');
+    const url = await createDatabase(server, name, templateName('weir'));
+    results.rawPgmq = await rawRoundTrip(url);
+    await dropDatabase(server, name);
+    log(`raw PGMQ round trip: ${Math.round(results.rawPgmq)}/s`);
+  }
+
+  const measure = async (c: ThroughputCase, n: number, times: number, cap = capMs): Promise<CaseResult> => {
+    const all: ThroughputRun[] = [];
+    for (let i = 0; i < times; i++) {
+      const r = await throughputRun(server, c, n, { capMs: cap });
+      log(`  ${c.id} run ${i + 1}: ${Math.round(r.rate)}/s (${r.done}/${r.units} done${r.capped ? ', capped' : ''}${r.failed ? `, ${r.failed} failed` : ''}) xacts/unit ${r.xactsPerUnit.toFixed(2)} WAL/unit ${Math.round(r.walBytesPerUnit)} B peak conns ${r.peakConnections}`);
+      all.push(r);
+    }
+    const med = (k: 'xactsPerUnit' | 'walBytesPerUnit') => spread(all.map((r) => r[k])).median;
+    return {
+      id: c.id,
+      system: c.system,
+      settings: c.settings,
+      unit: c.unit,
+      steps: c.steps ?? 1,
+      units: n,
+      rate: spread(all.map((r) => r.rate)),
+      xactsPerUnit: med('xactsPerUnit'),
+      walBytesPerUnit: med('walBytesPerUnit'),
+      peakConnections: Math.max(...all.map((r) => r.peakConnections)),
+      capped: all.some((r) => r.capped),
+      done: Math.min(...all.map((r) => r.done)),
+      failed: Math.max(...all.map((r) => r.failed)),
+      enqueueMs: spread(all.map((r) => r.enqueueMs)).median,
+      runs: all,
+    };
+  };
+
+  if (only.has('throughput')) {
+    log(`\n## throughput: ${units} units × ${runs} runs`);
+    const cases: [ThroughputCase, number][] = [
+      ...pgbossThroughput(4).map((c) => [c, c.id.endsWith('default') ? defaultCapMs : capMs] as [ThroughputCase, number]),
+      ...graphileThroughput.map((c) => [c, c.id.endsWith('default') ? defaultCapMs : capMs] as [ThroughputCase, number]),
+      [weirThroughput('weir-set1', 'set1', { unit: 'workflow of 1 set task' }), capMs],
+      [weirThroughput('weir-pure3', 'pure3', { unit: 'workflow of 3 pure tasks (set, switch, set)' }), capMs],
+    ];
+    for (const [c, cap] of cases) results.throughput.push(await measure(c, units, runs, cap));
+  }
+
+  if (only.has('http')) {
+    const n = results.options.httpUnits;
+    log(`\n## 3 HTTP steps per workflow: ${n} workflows × ${runs} runs`);
+    results.http.push(await measure(weirThroughput('weir-http3', 'http3', { unit: 'workflow of 3 call: http' }), n, runs));
+    try {
+      results.http.push(await measure(dbosThroughput(stub.url, 64), n, runs));
+    } catch (error) {
+      log(`  DBOS failed: ${(error as Error).message}`);
+      results.dbosError = (error as Error).message.slice(0, 500);
+    }
+  }
+
+  if (only.has('latency')) {
+    const n = results.options.latencySamples;
+    log(`\n## latency: ${n} units one at a time`);
+    for (const c of [pgbossLatency, graphileLatency, weirLatency(true), weirLatency(false)]) {
+      const r = await latencyRun(server, c, n);
+      log(`  ${c.id}: p50 ${r.p50.toFixed(1)} ms p95 ${r.p95.toFixed(1)} ms p99 ${r.p99.toFixed(1)} ms${r.failures ? ` (${r.failures} timed out)` : ''}`);
+      results.latency.push({ id: c.id, system: c.system, settings: c.settings, ...r });
+    }
+  }
+
+  if (only.has('scaling')) {
+    const n = results.options.scaleUnits;
+    log(`\n## scaling: weir set1, ${n} units, 1 run per cell`);
+    for (const processes of [1, 2, 4]) {
+      for (const batch of [1, 10, 50]) {
+        const c = weirThroughput(`weir-scale-${processes}x${batch}`, 'set1', { processes, env: { WEIR_BATCH_SIZE: String(batch) } });
+        const r = await throughputRun(server, c, n, { capMs: 30_000 });
+        log(`  ${processes} × batch ${batch}: ${Math.round(r.rate)}/s (${r.done}/${n}${r.capped ? ', capped' : ''}) peak conns ${r.peakConnections}`);
+        results.scaling.push({ processes, batch, units: n, rate: r.rate, done: r.done, capped: r.capped, peakConnections: r.peakConnections, xactsPerUnit: r.xactsPerUnit, walBytesPerUnit: r.walBytesPerUnit });
+      }
+    }
+  }
+
+  if (only.has('steps')) {
+    const n = results.options.stepUnits;
+    log(`\n## step-heavy: weir step20 (20 tasks, 5 call: http), ${n} workflows`);
+    for (const processes of [1, 2]) {
+      const r = await measure(weirThroughput(`weir-step20-${processes}p`, 'step20', { processes, unit: 'workflow of 20 tasks (15 set, 5 call: http)' }), n, 1);
+      results.steps.push(r);
+    }
+  }
+
+  if (flags.profile) {
+    log('\n## profile: weir set1, 1 worker with --cpu-prof, pg_stat_statements');
+    const dir = mkdtempSync(join(tmpdir(), 'weir-cpuprof-'));
+    let statements: TopStatement[] = [];
+    const c = weirThroughput('weir-set1-profiled', 'set1', { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir] });
+    const r = await throughputRun(server, c, units, {
+      capMs,
+      before: () => resetStatements(server),
+      after: async (db) => void (statements = await topStatements(server, db)),
+    });
+    const cpu: CpuSummary[] = profilesIn(dir).map((f) => summarizeProfile(f));
+    rmSync(dir, { recursive: true, force: true });
+    results.profile = { rate: r.rate, statements, cpu };
+  }
+} finally {
+  await stub.close();
+  for (const t of templates) await dropDatabase(server, templateName(t.name));
+  await server.stop();
+}
+
+results.totalSeconds = Math.round((performance.now() - began) / 1000);
+const text = render(results);
+console.log(text);
+const out = flags.out ?? join(new URL('.', import.meta.url).pathname, 'results', `${results.date.slice(0, 10)}.json`);
+mkdirSync(join(out, '..'), { recursive: true });
+writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+console.log(`\nwrote ${out}`);

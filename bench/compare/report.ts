@@ -1,0 +1,167 @@
+/**
+ * The comparison's result (written as JSON) and its markdown rendering: throughput with database
+ * cost, ratios against Weir, latency, scaling and the step-heavy case, then the issue's aims as
+ * met / missed — every ratio from figures measured in the same run.
+ */
+import type { ThroughputRun } from './measure.ts';
+import type { CpuSummary } from './profile.ts';
+import type { TopStatement } from './pg.ts';
+import { fmtInt, fmtNum, ratio, type Percentiles, type Spread } from './stats.ts';
+
+export interface CaseResult {
+  id: string;
+  system: string;
+  settings: string;
+  unit: string;
+  steps: number;
+  units: number;
+  rate: Spread;
+  xactsPerUnit: number;
+  walBytesPerUnit: number;
+  peakConnections: number;
+  capped: boolean;
+  done: number;
+  failed: number;
+  enqueueMs: number;
+  runs: ThroughputRun[];
+}
+
+export interface Results {
+  date: string;
+  command: string;
+  server: { kind: string; settings: Record<string, string> };
+  options: Record<string, number>;
+  rawPgmq?: number;
+  throughput: CaseResult[];
+  http: CaseResult[];
+  dbosError?: string;
+  latency: (Percentiles & { id: string; system: string; settings: string; failures: number })[];
+  scaling: { processes: number; batch: number; units: number; rate: number; done: number; capped: boolean; peakConnections: number; xactsPerUnit: number; walBytesPerUnit: number }[];
+  steps: CaseResult[];
+  profile?: { rate: number; statements: TopStatement[]; cpu: CpuSummary[] };
+  aims?: { aim: string; measured: string; met: boolean }[];
+  totalSeconds: number;
+}
+
+const rateCell = (c: CaseResult) =>
+  `${fmtInt(c.rate.median)} (${fmtInt(c.rate.min)}–${fmtInt(c.rate.max)})${c.capped ? ' ⏱' : ''}${c.failed ? ` ⚠ ${c.failed} failed` : ''}`;
+
+function caseTable(cases: CaseResult[], stepsColumn = false): string[] {
+  const head = stepsColumn
+    ? ['| case | system | settings | units | units/s median (min–max) | steps/s | xacts/unit | WAL B/unit | peak conns |', '|---|---|---|---:|---:|---:|---:|---:|---:|']
+    : ['| case | system | settings | units | units/s median (min–max) | xacts/unit | WAL B/unit | peak conns |', '|---|---|---|---:|---:|---:|---:|---:|'];
+  return [
+    ...head,
+    ...cases.map((c) =>
+      stepsColumn
+        ? `| ${c.id} | ${c.system} | ${c.settings} | ${fmtInt(c.units)} | ${rateCell(c)} | ${fmtInt(c.rate.median * c.steps)} | ${fmtNum(c.xactsPerUnit, 2)} | ${fmtInt(c.walBytesPerUnit)} | ${c.peakConnections} |`
+        : `| ${c.id} | ${c.system} | ${c.settings} | ${fmtInt(c.units)} | ${rateCell(c)} | ${fmtNum(c.xactsPerUnit, 2)} | ${fmtInt(c.walBytesPerUnit)} | ${c.peakConnections} |`,
+    ),
+  ];
+}
+
+/** Ratios and aims, from one run's figures. */
+export function judge(r: Results): { ratios: string[]; aims: NonNullable<Results['aims']> } {
+  const t = (id: string) => r.throughput.find((c) => c.id === id) ?? r.http.find((c) => c.id === id);
+  const l = (id: string) => r.latency.find((c) => c.id === id);
+  const set1 = t('weir-set1');
+  const pure3 = t('weir-pure3');
+  const lines: string[] = [];
+  for (const [label, w] of [['Weir 1-task workflow', set1], ['Weir 3-task workflow', pure3]] as const) {
+    if (!w) continue;
+    const parts = [
+      ['pg-boss tuned', t('pgboss-tuned')?.rate.median],
+      ['pg-boss default', t('pgboss-default')?.rate.median],
+      ['graphile-worker tuned', t('graphile-tuned')?.rate.median],
+      ['graphile-worker default', t('graphile-default')?.rate.median],
+      ['raw PGMQ round trip', r.rawPgmq],
+    ] as const;
+    lines.push(`- ${label} (${fmtInt(w.rate.median)}/s) ÷ ${parts.map(([n, v]) => `${n} ${ratio(w.rate.median, v)}`).join(' · ')}`);
+  }
+  const wh = t('weir-http3');
+  const dh = t('dbos-http3');
+  if (wh) lines.push(`- Weir 3 × call: http (${fmtInt(wh.rate.median)}/s) ÷ DBOS 3 HTTP steps (${fmtInt(dh?.rate.median)}/s): ${ratio(wh.rate.median, dh?.rate.median)}`);
+  const pb = t('pgboss-tuned');
+  if (set1 && pb) lines.push(`- WAL bytes per unit, Weir 1-task ÷ pg-boss tuned: ${ratio(set1.walBytesPerUnit, pb.walBytesPerUnit)} (${fmtInt(set1.walBytesPerUnit)} vs ${fmtInt(pb.walBytesPerUnit)}); transactions per unit ${fmtNum(set1.xactsPerUnit, 2)} vs ${fmtNum(pb.xactsPerUnit, 2)}`);
+  const peers = r.latency.filter((x) => x.system !== 'Weir');
+  const best = peers.reduce<(typeof peers)[number] | undefined>((a, b) => (!a || b.p50 < a.p50 ? b : a), undefined);
+  const wake = l('weir-notify');
+  if (wake && best) lines.push(`- p50 latency, Weir with wake-up ÷ best peer (${best.id}): ${ratio(wake.p50, best.p50)} (${fmtNum(wake.p50)} ms vs ${fmtNum(best.p50)} ms)`);
+
+  const aims: NonNullable<Results['aims']> = [];
+  const add = (aim: string, a: number | undefined, b: number | undefined, k: number, le = false) => {
+    if (a === undefined || b === undefined) return;
+    aims.push({ aim, measured: `${fmtNum(a, 1)} vs ${fmtNum(k * b, 1)} (${ratio(a, b)})`, met: le ? a <= k * b : a >= k * b });
+  };
+  add('Weir 1-task workflows/s ≥ 0.5 × pg-boss tuned jobs/s', set1?.rate.median, pb?.rate.median, 0.5);
+  add("Weir 1-task workflows/s ≥ graphile-worker's default", set1?.rate.median, t('graphile-default')?.rate.median, 1);
+  add('Weir 3 × call: http workflows/s ≥ 3 × DBOS', wh?.rate.median, dh?.rate.median, 3);
+  add('Weir WAL bytes per 1-task workflow ≤ 2 × pg-boss per job', set1?.walBytesPerUnit, pb?.walBytesPerUnit, 2, true);
+  add('Weir p50 latency with wake-up ≤ best peer', wake?.p50, best?.p50, 1, true);
+  return { ratios: lines, aims };
+}
+
+export function render(r: Results): string {
+  const s = r.server.settings;
+  const out: string[] = [];
+  out.push(`# Weir vs peers — ${r.date}`);
+  out.push('');
+  out.push(`Postgres ${s.server_version} (${r.server.kind}): shared_buffers=${s.shared_buffers} synchronous_commit=${s.synchronous_commit} fsync=${s.fsync} full_page_writes=${s.full_page_writes} max_connections=${s.max_connections} wal_level=${s.wal_level} work_mem=${s.work_mem}`);
+  out.push(`Machine: ${s.cpus}, ${s.memory}, Node ${s.node}. Command: \`${r.command}\``);
+  if (r.rawPgmq) out.push(`Raw PGMQ send→read→delete round trips (8 clients, 3 s): ${fmtInt(r.rawPgmq)}/s`);
+  if (r.throughput.length) {
+    out.push('', `## Throughput — ${fmtInt(r.options.units)} units enqueued in bulk, then drained; median of ${r.options.runs} runs`, '');
+    out.push(...caseTable(r.throughput));
+    out.push('', `⏱ = time-capped (${r.options.defaultCapSeconds} s for defaults, ${r.options.capSeconds} s otherwise): the rate is over the units finished before the cap.`);
+  }
+  if (r.http.length || r.dbosError) {
+    out.push('', `## Three HTTP steps per workflow — ${fmtInt(r.options.httpUnits)} workflows, median of ${r.options.runs} runs`, '');
+    out.push(...caseTable(r.http, true));
+    if (r.dbosError) out.push('', `DBOS could not run: ${r.dbosError}`);
+  }
+  if (r.latency.length) {
+    out.push('', `## Latency — one unit at a time, enqueue → completion seen in the database, ${r.options.latencySamples} units`, '');
+    out.push('| case | system | settings | p50 ms | p95 ms | p99 ms | mean ms |', '|---|---|---|---:|---:|---:|---:|');
+    for (const x of r.latency) out.push(`| ${x.id} | ${x.system} | ${x.settings} | ${fmtNum(x.p50)} | ${fmtNum(x.p95)} | ${fmtNum(x.p99)} | ${fmtNum(x.mean)} |${x.failures ? ` ⚠ ${x.failures} timed out` : ''}`);
+  }
+  if (r.scaling.length) {
+    const units = r.scaling[0].units;
+    out.push('', `## Scaling — Weir 1-task workflows/s by worker processes × WEIR_BATCH_SIZE (${fmtInt(units)} units, 1 run per cell, 30 s cap)`, '');
+    const batches = [...new Set(r.scaling.map((x) => x.batch))];
+    out.push(`| processes | ${batches.map((b) => `batch ${b}`).join(' | ')} | peak conns (largest batch) |`, `|---:|${batches.map(() => '---:|').join('')}---:|`);
+    for (const p of [...new Set(r.scaling.map((x) => x.processes))]) {
+      const row = batches.map((b) => {
+        const x = r.scaling.find((y) => y.processes === p && y.batch === b);
+        return x ? `${fmtInt(x.rate)}${x.capped ? ' ⏱' : ''}` : '—';
+      });
+      const last = r.scaling.find((y) => y.processes === p && y.batch === batches[batches.length - 1]);
+      out.push(`| ${p} | ${row.join(' | ')} | ${last?.peakConnections ?? '—'} |`);
+    }
+  }
+  if (r.steps.length) {
+    out.push('', `## Step-heavy — 20 tasks (15 set, 5 call: http to a local stub) per workflow, ${fmtInt(r.options.stepUnits)} workflows`, '');
+    out.push(...caseTable(r.steps, true));
+  }
+  const { ratios, aims } = judge(r);
+  r.aims = aims;
+  if (ratios.length) out.push('', '## Ratios (same run)', '', ...ratios);
+  if (aims.length) {
+    out.push('', '## Aims (issue #10)', '', '| aim | measured (Weir vs target) | met |', '|---|---|---|');
+    for (const a of aims) out.push(`| ${a.aim} | ${a.measured} | ${a.met ? 'yes' : '**no**'} |`);
+  }
+  if (r.profile) {
+    out.push('', `## Profile — weir set1, 1 worker (${fmtInt(r.profile.rate)}/s while profiled)`, '');
+    if (r.profile.statements.length) {
+      out.push('| statement (pg_stat_statements) | calls | total ms | mean ms | WAL B |', '|---|---:|---:|---:|---:|');
+      for (const st of r.profile.statements) out.push(`| \`${st.query.replace(/\|/g, '\\|').slice(0, 160)}\` | ${fmtInt(st.calls)} | ${fmtInt(st.totalMs)} | ${st.meanMs} | ${fmtInt(st.walBytes)} |`);
+    }
+    for (const c of r.profile.cpu) {
+      out.push('', `CPU (self time, ${fmtInt(c.totalMs)} ms profiled):`, '', '| file or package | self ms | % |', '|---|---:|---:|');
+      for (const f of c.files.slice(0, 10)) out.push(`| ${f.name} | ${fmtInt(f.selfMs)} | ${f.pct} |`);
+      out.push('', '| function | self ms | % |', '|---|---:|---:|');
+      for (const f of c.functions.slice(0, 15)) out.push(`| \`${f.name}\` | ${fmtInt(f.selfMs)} | ${f.pct} |`);
+    }
+  }
+  out.push('', `Total wall time: ${Math.floor(r.totalSeconds / 60)} min ${r.totalSeconds % 60} s`);
+  return out.join('\n');
+}

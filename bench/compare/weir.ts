@@ -1,0 +1,176 @@
+/**
+ * Weir: the real runner in real `weir worker` processes (src/cli/main.ts), one or more per run.
+ * Units are workflow instances started in bulk the way bench/runner.ts does (instance rows and
+ * their `start` messages in one statement each). Workflows: `set1` (one `set` task — a unit
+ * comparable to a job), `pure3` (three pure tasks), `http3` (three `call: http` to the local stub)
+ * and `step20` (20 tasks, 5 of them `call: http`).
+ */
+import { migrate } from '../../src/store/migrate.ts';
+import { openPostgres } from '../../src/store/postgres-js.ts';
+import { pgmq } from '../../src/store/queries/pgmq.ts';
+import { startInstance } from '../../src/store/queries/instances.ts';
+import { registerWorkflow } from '../../src/runner/index.ts';
+import { connect } from './pg.ts';
+import { spawnNode } from './proc.ts';
+import type { LatencyCase, Single, Template, ThroughputCase, Workers } from './system.ts';
+
+export type WeirWorkflow = 'set1' | 'pure3' | 'http3' | 'step20';
+
+export const steps: Record<WeirWorkflow, number> = { set1: 1, pure3: 3, http3: 3, step20: 20 };
+
+function documents(stub: string): Record<WeirWorkflow, string> {
+  const head = (name: string) => `document: { dsl: '1.0.0', namespace: bench, name: ${name}, version: '1.0.0' }\ndo:\n`;
+  const step20 = Array.from({ length: 20 }, (_, i) =>
+    (i + 1) % 4 === 0
+      ? `  - t${i + 1}: { call: http, with: { method: get, endpoint: '${stub}/${i + 1}' } }`
+      : `  - t${i + 1}: { set: { v: ${i + 1} } }`,
+  ).join('\n');
+  return {
+    set1: `${head('set1')}  - a: { set: { x: '\${ .n + 1 }' } }\n`,
+    pure3: `${head('pure3')}  - a: { set: { x: '\${ .n + 1 }' } }
+  - b: { switch: [ { big: { when: '\${ .x > 10 }', then: c } }, { small: { then: c } } ] }
+  - c: { set: { y: '\${ .x * 2 }' } }\n`,
+    http3: `${head('http3')}  - one: { call: http, with: { method: get, endpoint: '${stub}/1' } }
+  - two: { call: http, with: { method: get, endpoint: '${stub}/2' } }
+  - three: { call: http, with: { method: get, endpoint: '${stub}/3' } }\n`,
+    step20: `${head('step20')}${step20}\n`,
+  };
+}
+
+export function weirTemplate(stub: string): Template {
+  return {
+    name: 'weir',
+    async prepare(url) {
+      const h = openPostgres({ url, max: 1, prepare: false, applicationName: 'cmp-setup' });
+      try {
+        await migrate(h.sql);
+        for (const text of Object.values(documents(stub))) await registerWorkflow(h.sql, text);
+      } finally {
+        await h.close();
+      }
+    },
+  };
+}
+
+/** Instances and their start messages, one statement; no NOTIFY (no worker runs yet). */
+async function bulkStart(url: string, workflow: WeirWorkflow, count: number): Promise<void> {
+  const sql = connect(url, 1, 'cmp-enqueue');
+  try {
+    for (let i = 0; i < count; i += 5000) {
+      const n = Math.min(5000, count - i);
+      await sql`
+        WITH ins AS (
+          INSERT INTO weir.instances (id, namespace, workflow_name, workflow_version, status, input, queue)
+          SELECT gen_random_uuid(), 'bench', ${workflow}, '1.0.0', 'pending', jsonb_build_object('n', g), 'weir_default'
+          FROM generate_series(${i + 1}::int, ${i + n}::int) g RETURNING id)
+        SELECT pgmq.send_batch('weir_default', ARRAY(SELECT jsonb_build_object('instance', id, 'kind', 'start', 'target', id) FROM ins))`;
+    }
+  } finally {
+    await sql.end();
+  }
+}
+
+export interface WeirWorkerOptions {
+  processes?: number;
+  env?: Record<string, string>;
+  /** Extra node flags (e.g. --cpu-prof). */
+  nodeArgs?: string[];
+}
+
+export function startWeirWorkers(url: string, o: WeirWorkerOptions = {}): Workers {
+  const n = o.processes ?? 1;
+  const procs = Array.from({ length: n }, () =>
+    spawnNode(['src/cli/main.ts', 'worker'], { DATABASE_URL: url, WEIR_LOG_LEVEL: 'error', WEIR_HTTP_ALLOW_PRIVATE: 'true', ...o.env }, o.nodeArgs),
+  );
+  return {
+    ready: Promise.resolve(),
+    replicas: n,
+    stop: async () => void (await Promise.all(procs.map((p) => p.stop()))),
+  };
+}
+
+const progress = () => `
+  SELECT count(*) FILTER (WHERE status = 'completed')::int AS done,
+         count(*) FILTER (WHERE status IN ('faulted', 'cancelled'))::int AS failed,
+         (SELECT count(*) FROM weir.replicas)::int AS ready
+  FROM weir.instances`;
+
+export function describeEnv(env: Record<string, string> = {}): string {
+  const shown = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+  return shown.length ? shown.join(' ') : 'defaults (WEIR_BATCH_SIZE 50, WEIR_CONCURRENCY 32, WEIR_POLL_INTERVAL 50)';
+}
+
+export function weirThroughput(id: string, workflow: WeirWorkflow, o: WeirWorkerOptions & { unit?: string } = {}): ThroughputCase {
+  const processes = o.processes ?? 1;
+  return {
+    id,
+    system: 'Weir',
+    settings: `${processes} × weir worker, ${describeEnv(o.env)}`,
+    unit: o.unit ?? `workflow ${workflow}`,
+    template: 'weir',
+    steps: steps[workflow],
+    enqueue: (url, count) => bulkStart(url, workflow, count),
+    start: async (url) => startWeirWorkers(url, o),
+    progress,
+  };
+}
+
+function weirSingle(url: string, wake: boolean): Single {
+  const h = openPostgres({ url, max: 2, prepare: true, applicationName: 'cmp-observer' });
+  const sql = h.sql;
+  const request = { namespace: 'bench', workflowName: 'set1', workflowVersion: '1.0.0', queue: 'weir_default' };
+  return {
+    async enqueue(i) {
+      // With wake-up: the store's own start (row + message + NOTIFY, one transaction).
+      if (wake) return (await startInstance(sql, { ...request, input: { n: i } })).instance.id;
+      // Without: the same row and message, no NOTIFY — the worker finds it by polling.
+      return sql.begin(async (tx) => {
+        const [r] = await tx<{ id: string }>`
+          INSERT INTO weir.instances (id, namespace, workflow_name, workflow_version, status, input, queue)
+          VALUES (gen_random_uuid(), 'bench', 'set1', '1.0.0', 'pending', jsonb_build_object('n', ${i}::int), 'weir_default') RETURNING id`;
+        await pgmq.send(tx, 'weir_default', { instance: r.id, kind: 'start', target: r.id });
+        return r.id;
+      });
+    },
+    done: async (id) => (await sql<{ s: string }>`SELECT status AS s FROM weir.instances WHERE id = ${id}::uuid`)[0]?.s === 'completed',
+    close: () => h.close(),
+  };
+}
+
+export function weirLatency(wake: boolean): LatencyCase {
+  return {
+    id: wake ? 'weir-notify' : 'weir-poll',
+    system: 'Weir',
+    settings: wake
+      ? '1 × weir worker, defaults; start = startInstance (NOTIFY weir_wake at commit)'
+      : '1 × weir worker, defaults; start without NOTIFY: found by polling (WEIR_POLL_INTERVAL 50, idle back-off to 2000)',
+    template: 'weir',
+    start: async (url) => startWeirWorkers(url),
+    open: async (url) => weirSingle(url, wake),
+  };
+}
+
+/** Raw PGMQ send→read→delete round trips on Weir's SQL, `clients` at a time: the floor under Weir. */
+export async function rawRoundTrip(url: string, clients = 8, seconds = 3): Promise<number> {
+  const h = openPostgres({ url, max: clients, prepare: true, applicationName: 'cmp-raw' });
+  try {
+    await pgmq.create(h.sql, 'bench_raw');
+    const end = performance.now() + seconds * 1000;
+    const t0 = performance.now();
+    const counts = await Promise.all(
+      Array.from({ length: clients }, async () => {
+        let n = 0;
+        while (performance.now() < end) {
+          await pgmq.send(h.sql, 'bench_raw', { n });
+          const [m] = await pgmq.read(h.sql, 'bench_raw', 30, 1);
+          if (m) await pgmq.delete(h.sql, 'bench_raw', m.msgId);
+          n++;
+        }
+        return n;
+      }),
+    );
+    return (counts.reduce((a, b) => a + b, 0) * 1000) / (performance.now() - t0);
+  } finally {
+    await h.close();
+  }
+}
