@@ -36,7 +36,7 @@ pre{background:var(--soft);border:1px solid var(--line);border-radius:6px;paddin
 .muted,.note{color:var(--muted)}
 .status{display:inline-block;padding:.05em .5em;border-radius:1em;font-size:.85em;font-weight:600;white-space:nowrap}
 .s-completed{background:#e3f4e8;color:#0f5d2a}.s-faulted{background:#fde8e8;color:#8a1c1c}.s-cancelled{background:#eceef1;color:#3d434b}
-.s-running{background:#e3eefc;color:#0b4a8f}.s-waiting{background:#fff3d6;color:#6b4700}.s-suspended{background:#f1e6fb;color:#5b2a86}.s-pending{background:#eceef1;color:#30353b}
+.s-running,.s-queued,.s-delayed{background:#e3eefc;color:#0b4a8f}.s-waiting{background:#fff3d6;color:#6b4700}.s-suspended{background:#f1e6fb;color:#5b2a86}.s-pending{background:#eceef1;color:#30353b}
 form.filters{display:flex;flex-wrap:wrap;gap:.8em;align-items:flex-end;background:var(--soft);padding:.7em;border-radius:6px;border:1px solid var(--line)}
 form.filters label{display:flex;flex-direction:column;font-size:.9em;gap:.2em}
 input,select,button{font:inherit}
@@ -60,6 +60,8 @@ dl.facts dt{color:var(--muted)}dl.facts dd{margin:0;overflow-wrap:anywhere}
 .figure{border:1px solid var(--line);border-radius:6px;padding:.5em;background:#fff;overflow:hidden}
 svg.diagram,svg.timeline{max-width:100%;height:auto;display:block}
 svg.timeline{width:100%}
+svg.diagram{margin:0 auto}
+caption{text-align:left;padding:.2em 0}
 svg .node rect{fill:#fff;stroke:#5f6b7a;stroke-width:1.2}
 svg .node .label{font-weight:600;fill:#1a1c1f}
 svg .node .detail{fill:#4a4f57;font-size:11px}

@@ -38,7 +38,7 @@ function nodeSize(n: DiagramNode): { width: number; height: number } {
 /** Positions every node, cluster and edge (top to bottom). */
 export function layoutDiagram(diagram: Diagram): Layout {
   const g = new dagre.graphlib.Graph({ compound: true, multigraph: true });
-  g.setGraph({ rankdir: 'TB', nodesep: 28, ranksep: 34, edgesep: 12, marginx: 8, marginy: 8 });
+  g.setGraph({ rankdir: 'TB', nodesep: 28, ranksep: 40, edgesep: 12, marginx: 8, marginy: 8 });
   g.setDefaultEdgeLabel(() => ({}));
   for (const c of diagram.clusters) g.setNode(c.id, { label: c.label, paddingTop: 18, width: 0, height: 0 });
   for (const c of diagram.clusters) if (c.parent) g.setParent(c.id, c.parent);
@@ -106,8 +106,8 @@ export function renderDiagramSvg(layout: Layout, options: { title: string; state
     const cx = n.x + n.width / 2;
     const title = `${n.label}${n.detail ? ` — ${n.detail}` : ''}${state ? ` (${stateWord[state]})` : ''}`;
     const badge =
-      state === 'failed' ? html`<text class="badge" x="${f(n.x + n.width - 6)}" y="${f(n.y + 12)}" text-anchor="end">✕ failed</text>`
-      : state === 'current' ? html`<text class="badge" x="${f(n.x + n.width - 6)}" y="${f(n.y + 12)}" text-anchor="end">● now</text>`
+      state === 'failed' ? html`<text class="badge" x="${f(n.x + n.width)}" y="${f(n.y - 3)}" text-anchor="end">✕ failed</text>`
+      : state === 'current' ? html`<text class="badge" x="${f(n.x + n.width)}" y="${f(n.y - 3)}" text-anchor="end">● now</text>`
       : '';
     const rx = n.kind === 'start' || n.kind === 'end' || n.kind === 'join' ? 14 : 6;
     const text = n.detail

@@ -72,7 +72,7 @@ async function render(c: ConsoleContext, deps: ConsoleDeps, r: InstanceRow, noti
   const took = r.startedAt ? formatDuration((r.endedAt ?? new Date(now)).getTime() - r.startedAt.getTime()) : undefined;
   const body = html`<h1>Instance <span class="mono">${r.id}</span></h1>
 ${notice ? html`<p role="status" class="note">${notice}</p>` : ''}
-${liveControls()}
+${ended ? '' : liveControls()}
 <div data-live="${ended ? 'final' : 'poll'}">
 <dl class="facts">
 <dt>Status</dt><dd id="instance-status" data-status="${r.status}">${statusBadge(r.status)}</dd>
