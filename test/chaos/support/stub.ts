@@ -16,6 +16,8 @@ export interface EffectStub {
   byKey: Map<string, number>;
   /** 503s answered (attempts the workflow retried). */
   refused: number;
+  /** Changes how long each answer takes from now on. */
+  setDelay(ms: number): void;
   /** Effects beyond the first, summed over instances. */
   duplicates(): number;
   close(): Promise<void>;
@@ -26,24 +28,26 @@ export async function startEffectStub(options: { failFirst?: (n: number) => bool
   const byKey = new Map<string, number>();
   const attempts = new Map<number, number>();
   const out = { refused: 0 } as EffectStub;
+  let delayMs = options.delayMs ?? 0;
   const stub = await startStub((r) => {
     const n = Number((JSON.parse(r.body || '{}') as { n?: unknown }).n);
     const attempt = (attempts.get(n) ?? 0) + 1;
     attempts.set(n, attempt);
     if (attempt === 1 && options.failFirst?.(n)) {
       out.refused++;
-      return { status: 503, body: { busy: true }, ...(options.delayMs ? { delayMs: options.delayMs } : {}) };
+      return { status: 503, body: { busy: true }, ...(delayMs ? { delayMs } : {}) };
     }
     effects.set(n, (effects.get(n) ?? 0) + 1);
     const key = r.idempotencyKey ?? 'none';
     byKey.set(key, (byKey.get(key) ?? 0) + 1);
-    return { body: { n, effect: effects.get(n) }, ...(options.delayMs ? { delayMs: options.delayMs } : {}) };
+    return { body: { n, effect: effects.get(n) }, ...(delayMs ? { delayMs } : {}) };
   });
   return Object.assign(out, {
     url: stub.url,
     stub,
     effects,
     byKey,
+    setDelay: (ms: number) => void (delayMs = ms),
     duplicates: () => [...effects.values()].reduce((a, k) => a + Math.max(0, k - 1), 0),
     close: () => stub.close(),
   });
