@@ -26,7 +26,8 @@ ${error ? html`<p class="error-msg" role="alert" id="login-error">${error}</p>` 
 export function registerLoginPages(ui: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
   ui.get('/login', async (c) => {
     const next = safeNext(c.req.query('next'));
-    if (await deps.keeper.verify(sessionCookie(c))) return c.redirect(next, 302);
+    // Auth off (embedded database on loopback): nothing to sign in to; the console issues the session.
+    if (deps.mode === 'open' || (await deps.keeper.verify(sessionCookie(c)))) return c.redirect(next, 302);
     return htmlResponse(c, page('Sign in', form(next), { section: 'login' }));
   });
 

@@ -85,6 +85,18 @@ describe('sign-in', () => {
     expect(cross.status).toBe(403);
   });
 
+  test('auth off (embedded database on loopback): no sign-in, but actions still need the CSRF token', async () => {
+    const open = buildApp(db.current.sql, { open: true });
+    expect((await open.request('/ui/login')).status).toBe(302);
+    const first = await open.request('/ui/instances');
+    expect(first.status).toBe(200);
+    const cookie = cookieFrom(first);
+    expect(cookie).toMatch(/^weir_console=v1\.o\./);
+    expect((await open.request(`/ui/instances/${waiting}/suspend`, form({ confirmed: '1' }, cookie))).status).toBe(403);
+    // An anonymous session from an open server is nothing on a server with auth on.
+    expect((await get('/ui/instances', cookie)).status).toBe(302);
+  });
+
   test('a revoked key ends its sessions at once', async () => {
     const key = await mintKey(db.current.sql, 'read');
     const cookie = await login(key);

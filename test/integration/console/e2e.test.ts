@@ -135,8 +135,9 @@ test('sign in, see the failed task of a faulted instance, cancel a waiting one; 
   await page.getByRole('button', { name: 'Cancel instance' }).click();
   await page.waitForURL(`${base}/ui/instances/${ids.waiting}?done=cancel`);
   await testRunner(db.current.sql).drain({ maxMillis: 5000 });
-  await page.reload();
-  expect(await page.locator('#instance-status').getAttribute('data-status')).toBe('cancelled');
+  // No reload: the page's live refresh (every 5 s) brings the final state in.
+  await page.locator('#instance-status[data-status="cancelled"]').waitFor({ timeout: 12_000 });
+  expect(await page.locator('#live-note').textContent()).toBe('Final state.');
   expect(await page.locator('#instance-status').textContent()).toContain('cancelled');
 
   // Keyboard: the first Tab stop is the skip link.
