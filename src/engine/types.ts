@@ -162,7 +162,13 @@ export type HttpRequestSpec = {
 type EffectBase = { id: string; /** Pointer of the task that produced it. */ task: string; /** Fork branch thread id; absent on the main flow. */ branch?: string };
 
 export type Effect =
-  | (EffectBase & { kind: 'http'; request: HttpRequestSpec; idempotencyKey: string })
+  | (EffectBase & {
+      kind: 'http';
+      request: HttpRequestSpec;
+      idempotencyKey: string;
+      /** The task's rate limit (`metadata.weir.rateLimit`), its key evaluated: the runner takes a token before the call. */
+      rateLimit?: { key: string; limit: number; periodMs: number };
+    })
   | (EffectBase & { kind: 'emit'; event: CloudEvent })
   | (EffectBase & { kind: 'timer'; dueAt: number; purpose: 'wait' | 'retry' | 'timeout' })
   | { kind: 'cancelTimer'; id: string }

@@ -20,6 +20,32 @@ import type { DefinitionCache } from './definitions.ts';
 import { literalTypes } from './events.ts';
 import { redact, type SecretsProvider } from './secrets.ts';
 import { deliverCallback } from './callbacks.ts';
+import { admit } from './flow.ts';
+import { rateLimitedTotal } from './metrics.ts';
+
+/**
+ * Takes one token per rate-limited call of a round, all or nothing (`weir.take_tokens`); returns
+ * 0, or the milliseconds until the scarcest bucket has a token.
+ */
+async function takeRateLimitTokens(sql: Sql, round: HttpEffect[]): Promise<number> {
+  const limited = round.filter((e) => e.rateLimit);
+  if (!limited.length) return 0;
+  const [r] = await sql<{ wait: number }>`
+    SELECT weir.take_tokens(
+      ARRAY(SELECT jsonb_array_elements_text(${json(limited.map((e) => `task:${e.rateLimit!.key}`))}::jsonb)),
+      ARRAY(SELECT (jsonb_array_elements_text(${json(limited.map((e) => e.rateLimit!.limit))}::jsonb))::float8),
+      ARRAY(SELECT (jsonb_array_elements_text(${json(limited.map((e) => e.rateLimit!.periodMs))}::jsonb))::float8)) AS wait`;
+  return Number(r.wait);
+}
+
+/** Metric label for a rate-limit key: bounded, so a per-tenant key cannot blow up the series count. */
+const seenKeys = new Set<string>();
+function metricKey(key: string): string {
+  if (seenKeys.has(key)) return key;
+  if (seenKeys.size >= 200) return 'other';
+  seenKeys.add(key);
+  return key;
+}
 
 export interface ActivationDeps {
   sql: Sql;
@@ -39,7 +65,8 @@ export interface ActivationDeps {
   runtime?: EngineContext['runtime'];
 }
 
-export type ActivationOutcome = 'done' | 'stale' | 'conflict' | 'dead' | 'parked';
+/** `limited`: a rate limit had no token; the message was handed back for later, uncounted. */
+export type ActivationOutcome = 'done' | 'stale' | 'conflict' | 'dead' | 'parked' | 'limited';
 
 export type Row = {
   id: string;
@@ -85,6 +112,16 @@ export async function activate(deps: ActivationDeps, queue: string, msg: Message
   }
   if (msg.readCt > deps.maxDeliveries) return moveToDead(deps, queue, msg, row);
   if (row.status === 'suspended' && body?.kind !== 'cancel') return park(deps.sql, queue, msg, row);
+  // Waiting for a concurrency slot: only the promotion that gives it one may start it.
+  if (row.status === 'queued' && body?.kind === 'start') {
+    await pgmq.delete(deps.sql, queue, msg.msgId);
+    return 'stale';
+  }
+  // A debounced start of a concurrency-limited workflow enters its scope now (runner/flow.ts).
+  if (body?.kind === 'start' && body.flow === 'admit' && row.status === 'delayed' && !(await admit(deps.sql, row.id))) {
+    await pgmq.delete(deps.sql, queue, msg.msgId);
+    return 'parked';
+  }
 
   // The database clock is the only clock: read at load, and again after each round of I/O.
   let now = new Date(row.now).getTime();
@@ -132,6 +169,15 @@ export async function activate(deps: ActivationDeps, queue: string, msg: Message
   try {
     while (pending.length) {
       const round = pending;
+      const waitMs = await takeRateLimitTokens(deps.sql, round);
+      if (waitMs > 0) {
+        // Over a rate limit: hand the message back (uncounted) for when a token is due, with
+        // jitter so deferred activations do not all return at once. What this activation computed
+        // since its last checkpoint is redone then (the interpreter is deterministic).
+        await pgmq.defer(deps.sql, queue, msg.msgId, waitMs + Math.random() * waitMs);
+        for (const e of round) if (e.rateLimit) rateLimitedTotal.inc({ key: metricKey(e.rateLimit.key) });
+        return 'limited';
+      }
       const outcomes = await Promise.all(round.map((e) => performHttp(traced(e, row.correlation?.traceparent), deps.http)));
       const [clock] = await deps.sql<{ now: Date }>`SELECT weir.now() AS now`;
       now = new Date(clock.now).getTime();

@@ -9,9 +9,10 @@
  * one transaction (one WAL flush) for many activations — the throughput lever of DESIGN §5.
  */
 import type { CloudEvent, Effect, HistoryEntry, InstanceState, WorkflowError } from '../engine/types.ts';
+import { startWorkflow } from './flow.ts';
 import { json, type Sql } from '../store/sql.ts';
 import { pgmq } from '../store/queries/pgmq.ts';
-import { startInstance, type InstanceStatus, type RunnerMessage, type StartRequest } from '../store/queries/instances.ts';
+import { type InstanceStatus, type RunnerMessage, type StartRequest } from '../store/queries/instances.ts';
 import { deliverBacklog, deliverEvents } from './events.ts';
 import { notifyWork } from '../store/notify.ts';
 import { armCallbacks } from './callbacks.ts';
@@ -125,7 +126,7 @@ export async function writeCheckpoint(tx: Sql, cp: Checkpoint): Promise<boolean>
       ON CONFLICT (instance_id, id) DO NOTHING`;
     await deliverBacklog(tx, cp.instanceId, row.queue, cp.subscriptions, cp.eventWindowSeconds ?? 0);
   }
-  for (const child of cp.children) await startInstance(tx, child);
+  for (const child of cp.children) await startWorkflow(tx, child);
   if (cp.cancelChildren.length) {
     const kids = await tx<{ id: string; queue: string; parent_wait: string }>`
       SELECT id, queue, parent_wait FROM weir.instances

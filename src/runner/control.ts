@@ -33,23 +33,26 @@ async function appendHistory(tx: Sql, id: string, kind: string, data: unknown): 
  * Returns the instance (unchanged when it had already ended).
  */
 export async function cancelInstance(sql: Sql, id: string, reason = 'cancelled by request'): Promise<InstanceRow> {
-  await sql.begin(async (tx) => {
-    const row = await lock(tx, id);
-    if (terminal(row.status)) return;
-    if (!row.has_state) {
-      await tx`
-        UPDATE weir.instances SET status = 'cancelled', version = version + 1, updated_at = weir.now(), ended_at = weir.now(),
-          error = ${json({ type: 'https://serverlessworkflow.io/spec/1.0.0/errors/runtime', status: 499, title: 'Cancelled', detail: reason })}::jsonb
-        WHERE id = ${id}::uuid`;
-      await tx`DELETE FROM weir.timers WHERE instance_id = ${id}::uuid`;
-      await armCallbacks(tx, [id]);
-      await appendHistory(tx, id, 'workflowCancelled', { reason });
-      return;
-    }
-    await pgmq.send(tx, row.queue, { instance: id, kind: 'cancel', target: id, reason } satisfies RunnerMessage);
-    await notifyWork(tx, row.queue);
-  });
+  await sql.begin((tx) => cancelInstanceIn(tx, id, reason));
   return (await getInstance(sql, id)) as InstanceRow;
+}
+
+/** `cancelInstance` inside the caller's transaction. */
+export async function cancelInstanceIn(tx: Sql, id: string, reason = 'cancelled by request'): Promise<void> {
+  const row = await lock(tx, id);
+  if (terminal(row.status)) return;
+  if (!row.has_state) {
+    await tx`
+      UPDATE weir.instances SET status = 'cancelled', version = version + 1, updated_at = weir.now(), ended_at = weir.now(),
+        error = ${json({ type: 'https://serverlessworkflow.io/spec/1.0.0/errors/runtime', status: 499, title: 'Cancelled', detail: reason })}::jsonb
+      WHERE id = ${id}::uuid`;
+    await tx`DELETE FROM weir.timers WHERE instance_id = ${id}::uuid`;
+    await armCallbacks(tx, [id]);
+    await appendHistory(tx, id, 'workflowCancelled', { reason });
+    return;
+  }
+  await pgmq.send(tx, row.queue, { instance: id, kind: 'cancel', target: id, reason } satisfies RunnerMessage);
+  await notifyWork(tx, row.queue);
 }
 
 /** Suspends: messages for the instance are parked, not consumed, until resume. */
@@ -72,10 +75,17 @@ export async function resumeInstance(sql: Sql, id: string): Promise<InstanceRow>
       if (terminal(row.status)) throw new WeirError('conflict', `instance ${id} has ended (${row.status}); it cannot be resumed`);
       return;
     }
-    await tx`
-      UPDATE weir.instances SET status = CASE WHEN state IS NULL THEN 'pending' ELSE coalesce(state->>'status', 'waiting') END,
+    // Not started and waiting for a concurrency slot it does not hold: back in its scope's queue.
+    const [back] = await tx<{ status: string; slot_scope: string | null }>`
+      UPDATE weir.instances SET status = CASE
+          WHEN state IS NOT NULL THEN coalesce(state->>'status', 'waiting')
+          WHEN slot_scope IS NOT NULL AND NOT EXISTS (SELECT 1 FROM weir.slots WHERE instance_id = ${id}::uuid)
+               AND NOT EXISTS (SELECT 1 FROM weir.timers WHERE instance_id = ${id}::uuid AND id = 'debounce') THEN 'queued'
+          WHEN EXISTS (SELECT 1 FROM weir.timers WHERE instance_id = ${id}::uuid AND id = 'debounce') THEN 'delayed'
+          ELSE 'pending' END,
         updated_at = weir.now()
-      WHERE id = ${id}::uuid`;
+      WHERE id = ${id}::uuid RETURNING status, slot_scope`;
+    if (back.status === 'queued' && back.slot_scope) await tx`SELECT weir.promote_queued(${back.slot_scope})`;
     await tx`UPDATE weir.timers SET due_at = weir.now() WHERE instance_id = ${id}::uuid AND id LIKE 'parked:%'`;
     await appendHistory(tx, id, 'workflowResumed', {});
     await notifyWork(tx, row.queue);

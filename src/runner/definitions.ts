@@ -5,6 +5,7 @@
  */
 import { parseDocument, validateWorkflow, type Workflow } from '../dsl/index.ts';
 import { checkExpression } from '../expr/check.ts';
+import { flowOptionsOf, type FlowOptions, type FlowOverrides } from './flow.ts';
 import { WeirError } from '../errors.ts';
 import { pgmq } from '../store/queries/pgmq.ts';
 import { getWorkflow, insertWorkflow, type WorkflowRow } from '../store/queries/workflows.ts';
@@ -20,6 +21,8 @@ export interface Registered {
   version: string;
   digest: string;
   queue: string;
+  /** Flow-control options (concurrency, debounce), when the version has any. */
+  flow?: FlowOptions;
 }
 
 /** Canonical JSON (sorted keys) so the digest ignores key order and formatting. */
@@ -69,9 +72,13 @@ export function queueOf(document: Record<string, unknown>, override?: string): s
 }
 
 /** Registers a workflow version: 'created', 'unchanged' (same document again), or a 409 conflict. */
-export async function registerWorkflow(sql: Sql, text: string, options: { format?: 'yaml' | 'json'; queue?: string } = {}): Promise<Registered> {
+export async function registerWorkflow(
+  sql: Sql,
+  text: string,
+  options: { format?: 'yaml' | 'json'; queue?: string; flow?: FlowOverrides } = {},
+): Promise<Registered> {
   const { document, workflow } = validateDocument(text, options.format);
-  return storeWorkflow(sql, { document, workflow, source: text, queue: queueOf(document, options.queue) });
+  return storeWorkflow(sql, { document, workflow, source: text, queue: queueOf(document, options.queue), ...(options.flow ? { flow: options.flow } : {}) });
 }
 
 /**
@@ -81,20 +88,28 @@ export async function registerWorkflow(sql: Sql, text: string, options: { format
  */
 export async function storeWorkflow(
   sql: Sql,
-  w: { document: Record<string, unknown>; workflow: Workflow; source: string; queue: string },
+  w: { document: Record<string, unknown>; workflow: Workflow; source: string; queue: string; flow?: FlowOverrides },
 ): Promise<Registered> {
   const { namespace, name, version } = w.workflow.document;
   const problems = scheduleProblems(w.workflow, w.document);
   if (problems.length) throw new WeirError('validation_failed', 'the workflow schedule is invalid', { errors: problems });
+  const flow = flowOptionsOf(w.document, w.flow);
   const digest = await digestOf(w.document);
   const result = await sql.begin(async (tx) => {
-    const inserted = await insertWorkflow(tx, { namespace, name, version, document: w.document, source: w.source, digest, queue: w.queue });
+    const inserted = await insertWorkflow(tx, { namespace, name, version, document: w.document, source: w.source, digest, queue: w.queue, ...(flow ? { options: flow } : {}) });
     if (inserted.outcome === 'created') {
       await pgmq.create(tx, w.queue);
       await syncSchedule(tx, w.workflow, w.document);
     }
     return inserted;
   });
+  if (result.outcome === 'unchanged' && canonicalJson(result.row.options ?? null) !== canonicalJson(flow ?? null)) {
+    throw new WeirError(
+      'conflict',
+      `${namespace}/${name} version ${version} is already registered with other flow-control options (${canonicalJson(result.row.options ?? null)}); registered versions are immutable: bump document.version`,
+      { errors: [{ pointer: '/query', message: 'differs from the registered options' }] },
+    );
+  }
   if (result.outcome === 'conflict') {
     throw new WeirError(
       'conflict',
@@ -102,7 +117,7 @@ export async function storeWorkflow(
       { errors: [{ pointer: '/document/version', message: 'already registered with a different document' }] },
     );
   }
-  return { outcome: result.outcome, namespace, name, version, digest: result.row.digest, queue: result.row.queue };
+  return { outcome: result.outcome, namespace, name, version, digest: result.row.digest, queue: result.row.queue, ...(flow ? { flow } : {}) };
 }
 
 /** Validated models by `namespace/name/version`, least recently used evicted. */

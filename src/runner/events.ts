@@ -9,7 +9,7 @@ import { json, type Sql } from '../store/sql.ts';
 import { pgmq } from '../store/queries/pgmq.ts';
 import type { RunnerMessage } from '../store/queries/instances.ts';
 import { notifyWork } from '../store/notify.ts';
-import { startInstance } from '../store/queries/instances.ts';
+import { startWorkflow } from './flow.ts';
 import { insertEvents, type CloudEventRecord } from '../store/queries/events.ts';
 import { attributesMatch } from '../tasks/event-match.ts';
 import type { EventConsumptionStrategy } from '../dsl/index.ts';
@@ -80,7 +80,7 @@ async function startOnEvents(tx: Sql, events: readonly CloudEvent[]): Promise<nu
     for (const event of events) {
       const now = new Date(s.now).getTime();
       if (filters.length && !filters.some((f) => attributesMatch(f, event, {}, now))) continue;
-      const { created } = await startInstance(tx, {
+      const { created } = await startWorkflow(tx, {
         namespace: s.namespace,
         workflowName: s.workflow_name,
         workflowVersion: s.workflow_version,

@@ -4,9 +4,10 @@
  * requeue a poison message — its instance is revived and the message gets a fresh delivery count.
  */
 import { WeirError } from '../errors.ts';
+import { startWorkflow } from './flow.ts';
 import { notifyWork } from '../store/notify.ts';
 import { pgmq } from '../store/queries/pgmq.ts';
-import { getInstance, listInstances, startInstance, terminalStatuses, type InstanceFilter, type InstanceRow, type RunnerMessage } from '../store/queries/instances.ts';
+import { getInstance, listInstances, terminalStatuses, type InstanceFilter, type InstanceRow, type RunnerMessage } from '../store/queries/instances.ts';
 import { getWorkflow } from '../store/queries/workflows.ts';
 import { json, type Sql } from '../store/sql.ts';
 import { cancelInstance } from './control.ts';
@@ -31,7 +32,7 @@ export async function rerunInstance(sql: Sql, id: string): Promise<InstanceRow> 
   }
   const wf = await getWorkflow(sql, old.namespace, old.workflowName, old.workflowVersion);
   if (!wf) throw new WeirError('not_found', `workflow ${old.namespace}/${old.workflowName}:${old.workflowVersion} is no longer registered`);
-  const { instance } = await startInstance(sql, {
+  const { instance } = await startWorkflow(sql, {
     namespace: old.namespace,
     workflowName: old.workflowName,
     workflowVersion: old.workflowVersion,

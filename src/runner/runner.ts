@@ -17,7 +17,8 @@ import { fireDueTimers } from './timers.ts';
 import { fireDueSchedules } from '../scheduler/schedules.ts';
 import { purgeExpired } from '../scheduler/retention.ts';
 import type { SecretsProvider } from './secrets.ts';
-import { activationSeconds, activationsTotal, schedulesFiredTotal, timersFiredTotal } from './metrics.ts';
+import { activationSeconds, activationsTotal, promotedTotal, schedulesFiredTotal, timersFiredTotal } from './metrics.ts';
+import { promoteQueued } from './flow.ts';
 
 export interface RunnerOptions {
   sql: Sql;
@@ -43,6 +44,8 @@ export interface DrainReport {
   conflicts: number;
   dead: number;
   errors: number;
+  /** Activations handed back by a task rate limit. */
+  limited: number;
   timersFired: number;
   schedulesFired: number;
   ms: number;
@@ -55,12 +58,14 @@ export class Runner {
   readonly #errorKinds = new Set<string>();
   #loop: Promise<void> | undefined;
   #lastPurge = 0;
+  /** Messages asked for so far: paces the oldest-first share of priority reads. */
+  #requested = 0;
   #lastClock = Number.NEGATIVE_INFINITY;
   #wake: (() => void) | undefined;
   #signal: AbortSignal | undefined;
   /** Messages read and not yet finished, by msg id: what a stop past its deadline releases. */
   readonly #inflight = new Map<number, string>();
-  readonly stats = { messages: 0, done: 0, stale: 0, conflicts: 0, dead: 0, errors: 0, timersFired: 0, schedulesFired: 0 };
+  readonly stats = { messages: 0, done: 0, stale: 0, conflicts: 0, dead: 0, errors: 0, limited: 0, timersFired: 0, schedulesFired: 0 };
 
   constructor(options: RunnerOptions) {
     this.#o = options;
@@ -76,13 +81,15 @@ export class Runner {
   /** One sweep: due timers, then one batch from each queue. Returns what it did. */
   async sweep(limit = Number.POSITIVE_INFINITY, options: { clockEvery?: number } = {}): Promise<DrainReport> {
     const started = performance.now();
-    const report: DrainReport = { messages: 0, done: 0, stale: 0, conflicts: 0, dead: 0, errors: 0, timersFired: 0, schedulesFired: 0, ms: 0 };
+    const report: DrainReport = { messages: 0, done: 0, stale: 0, conflicts: 0, dead: 0, errors: 0, limited: 0, timersFired: 0, schedulesFired: 0, ms: 0 };
     // The background loop looks at due timers and schedules at most once per poll interval, so a
     // loop that runs back-to-back sweeps (full batches) does not pay two transactions per batch.
     if (!options.clockEvery || performance.now() - this.#lastClock >= options.clockEvery) {
       this.#lastClock = performance.now();
       report.timersFired = await fireDueTimers(this.#o.sql, Math.max(100, this.#o.runner.batchSize * 4));
       report.schedulesFired = await fireDueSchedules(this.#o.sql, 100);
+      const promoted = await promoteQueued(this.#o.sql);
+      if (promoted) promotedTotal.inc({}, promoted);
     }
     if (report.timersFired) timersFiredTotal.inc({}, report.timersFired);
     if (report.schedulesFired) schedulesFiredTotal.inc({}, report.schedulesFired);
@@ -91,7 +98,10 @@ export class Runner {
       if (qty <= 0) break;
       let batch: Message<RunnerMessage>[];
       try {
-        batch = await pgmq.read<RunnerMessage>(this.#o.sql, queue, this.#o.runner.visibilityTimeoutSeconds, qty);
+        // A quarter of what is read (cumulative per replica) is oldest-first whatever the priority.
+        const fifo = Math.floor((this.#requested + qty) / 4) - Math.floor(this.#requested / 4);
+        this.#requested += qty;
+        batch = await pgmq.readPrioritized<RunnerMessage>(this.#o.sql, queue, this.#o.runner.visibilityTimeoutSeconds, qty, fifo);
       } catch (error) {
         if (/does not exist/.test((error as Error).message)) continue; // queue not created yet
         throw error;
@@ -105,7 +115,7 @@ export class Runner {
       await purgeExpired(this.#o.sql, { ...this.#o.runner.retention, batch: 500 }).catch((e: Error) => this.#logOnce(e, { where: 'retention' }));
     }
     report.ms = performance.now() - started;
-    for (const k of ['messages', 'done', 'stale', 'conflicts', 'dead', 'errors', 'timersFired', 'schedulesFired'] as const) this.stats[k] += report[k];
+    for (const k of ['messages', 'done', 'stale', 'conflicts', 'dead', 'errors', 'limited', 'timersFired', 'schedulesFired'] as const) this.stats[k] += report[k];
     return report;
   }
 
@@ -173,12 +183,12 @@ export class Runner {
   /** Runs sweeps until there is no work left or a cap is reached. */
   async drain(options: DrainOptions = {}): Promise<DrainReport> {
     const started = performance.now();
-    const total: DrainReport = { messages: 0, done: 0, stale: 0, conflicts: 0, dead: 0, errors: 0, timersFired: 0, schedulesFired: 0, ms: 0 };
+    const total: DrainReport = { messages: 0, done: 0, stale: 0, conflicts: 0, dead: 0, errors: 0, limited: 0, timersFired: 0, schedulesFired: 0, ms: 0 };
     const maxMessages = options.maxMessages ?? Number.POSITIVE_INFINITY;
     const maxMillis = options.maxMillis ?? Number.POSITIVE_INFINITY;
     for (;;) {
       const r = await this.sweep(maxMessages - total.messages);
-      for (const k of ['messages', 'done', 'stale', 'conflicts', 'dead', 'errors', 'timersFired', 'schedulesFired'] as const) total[k] += r[k];
+      for (const k of ['messages', 'done', 'stale', 'conflicts', 'dead', 'errors', 'limited', 'timersFired', 'schedulesFired'] as const) total[k] += r[k];
       const idle = r.messages === 0 && r.timersFired === 0 && r.schedulesFired === 0;
       if (idle || total.messages >= maxMessages || performance.now() - started >= maxMillis) break;
     }

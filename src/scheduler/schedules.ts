@@ -17,7 +17,7 @@
 import { Cron } from 'croner';
 import { durationToMs, type Workflow } from '../dsl/index.ts';
 import { WeirError } from '../errors.ts';
-import { startInstance } from '../store/queries/instances.ts';
+import { startWorkflow } from '../runner/flow.ts';
 import { compareSemver } from '../store/queries/workflows.ts';
 import { json, type Sql } from '../store/sql.ts';
 
@@ -150,7 +150,7 @@ export async function fireDueSchedules(sql: Sql, limit: number): Promise<number>
           ? // on the interval grid from the first due time: late polls never make it drift
             fireAt + (s.spec as { everyMs: number }).everyMs * (Math.floor((now - fireAt) / (s.spec as { everyMs: number }).everyMs) + 1)
           : nextDue(s.kind, s.spec, s.timezone, Math.max(fireAt, now));
-      const { instance } = await startInstance(tx, {
+      const { instance } = await startWorkflow(tx, {
         namespace: s.namespace,
         workflowName: s.workflowName,
         workflowVersion: s.workflowVersion,

@@ -36,12 +36,15 @@ export const workflows = weir.table(
     source: text('source'),
     digest: text('digest').notNull(),
     queue: text('queue').notNull().default('weir_default'),
+    /** Flow control (runner/flow.ts): `{ concurrency?, debounce? }`, fixed at registration like the document. */
+    options: jsonb('options'),
     createdAt: ts('created_at').notNull().default(now),
   },
   (t) => [primaryKey({ columns: [t.namespace, t.name, t.version] })],
 );
 
-export const instanceStatuses = ['pending', 'running', 'waiting', 'suspended', 'completed', 'faulted', 'cancelled'] as const;
+/** `queued`: waiting for a concurrency slot; `delayed`: inside its debounce window (runner/flow.ts). */
+export const instanceStatuses = ['queued', 'delayed', 'pending', 'running', 'waiting', 'suspended', 'completed', 'faulted', 'cancelled'] as const;
 
 export const instances = weir.table(
   'instances',
@@ -66,6 +69,10 @@ export const instances = weir.table(
     callback: jsonb('callback'),
     priority: smallint('priority').notNull().default(0),
     idempotencyKey: text('idempotency_key'),
+    /** The concurrency scope (`namespace/workflow#key`) whose slot the instance holds or waits for. */
+    slotScope: text('slot_scope'),
+    /** The debounce key of a `delayed` start (starts with the same key collapse into it). */
+    debounceKey: text('debounce_key'),
     queue: text('queue').notNull().default('weir_default'),
     createdAt: ts('created_at').notNull().default(now),
     updatedAt: ts('updated_at').notNull().default(now),
@@ -80,7 +87,24 @@ export const instances = weir.table(
       .on(t.namespace, t.workflowName, t.idempotencyKey)
       .where(sql`${t.idempotencyKey} IS NOT NULL`),
     index('instances_ended_idx').on(t.endedAt).where(sql`${t.endedAt} IS NOT NULL`),
+    index('instances_queued_idx').on(t.slotScope, t.id).where(sql`${t.status} = 'queued'`),
+    index('instances_debounce_idx').on(t.namespace, t.workflowName, t.debounceKey).where(sql`${t.status} = 'delayed'`),
   ],
+);
+
+/**
+ * Concurrency slots: one row per instance holding a slot of its scope, inserted in the start's
+ * transaction and deleted in the transaction that ends the instance (trigger in sql/60_flow.sql).
+ * The instance holds the slot, not a replica: a crash leaves it held until the instance ends.
+ */
+export const slots = weir.table(
+  'slots',
+  {
+    instanceId: uuid('instance_id').primaryKey(),
+    scope: text('scope').notNull(),
+    acquiredAt: ts('acquired_at').notNull().default(now),
+  },
+  (t) => [index('slots_scope_idx').on(t.scope)],
 );
 
 export const history = weir.table(

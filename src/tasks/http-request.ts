@@ -4,7 +4,10 @@
  */
 import type { OAuth2AuthenticationProperties } from '../dsl/model.ts';
 import { fault, workflowError } from '../engine/errors.ts';
-import { addWait, emitEffect, newEffectId, type Env } from '../engine/env.ts';
+import { addWait, emitEffect, newEffectId, nodeAt, taskArgs, type Env } from '../engine/env.ts';
+import { durationToMs } from '../dsl/duration.ts';
+import type { Duration } from '../dsl/model.ts';
+import { evaluateValue } from '../expr/expression.ts';
 import { done, failWith, wait, type KindAction } from '../engine/kind.ts';
 import { stableRandom } from '../engine/timing.ts';
 import type { HttpRequestSpec, HttpResponseData, Stimulus, TaskFrame } from '../engine/types.ts';
@@ -57,8 +60,23 @@ function issue(f: TaskFrame, env: Env, s: HttpCallState, request: HttpRequestSpe
   if (left !== undefined) request = { ...request, timeoutMs: left };
   s.effect = id;
   addWait(env, id, 'http', f);
-  emitEffect(env, { kind: 'http', id, task: f.ptr, request, idempotencyKey: `${env.state.id}:${f.ptr}:${id}` });
+  const rateLimit = rateLimitOf(f, env);
+  emitEffect(env, { kind: 'http', id, task: f.ptr, request, idempotencyKey: `${env.state.id}:${f.ptr}:${id}`, ...(rateLimit ? { rateLimit } : {}) });
   return wait;
+}
+
+/**
+ * The task's `metadata.weir.rateLimit` (`{ key, limit, period? }`, validated at registration):
+ * its key evaluated on the task input, so one bucket can be per host, per tenant, per anything.
+ */
+export function rateLimitOf(f: TaskFrame, env: Env): { key: string; limit: number; periodMs: number } | undefined {
+  const task = nodeAt(env.wf, f.ptr) as { metadata?: { weir?: { rateLimit?: { key?: unknown; limit?: unknown; period?: unknown } } } } | undefined;
+  const rl = task?.metadata?.weir?.rateLimit;
+  if (!rl) return undefined;
+  if (typeof rl.limit !== 'number' || !(rl.limit >= 1)) throw fault('configuration', 'metadata.weir.rateLimit.limit must be a positive integer', { instance: f.ptr });
+  const key = evaluateValue(rl.key, f.input, taskArgs(env, f), env.mode, { now: env.ctx.now });
+  const periodMs = rl.period === undefined ? 1000 : durationToMs(rl.period as Duration);
+  return { key: typeof key === 'string' ? key : JSON.stringify(key ?? null), limit: rl.limit, periodMs };
 }
 
 const WELL_KNOWN = '/.well-known/openid-configuration';

@@ -7,7 +7,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { WeirError } from '../../errors.ts';
 import { deleteHook, getHook, getHookSecrets, insertHook, listHooks, recordDelivery, rotateHookSecret, type HookRow } from '../../store/queries/hooks.ts';
-import { startInstance } from '../../store/queries/instances.ts';
+import { startWorkflow } from '../../runner/flow.ts';
 import { uuidv7 } from '../../store/uuid.ts';
 import { authorize, visibleNamespaces } from '../auth.ts';
 import { assertStorable, authErrors, errors, IdempotencyHeaders, security } from '../common.ts';
@@ -181,7 +181,7 @@ export function registerHookRoutes(app: OpenAPIHono<AppEnv>, ctx: ApiContext): v
       if (target.kind === 'start') {
         const wf = await getWorkflowRef(tx, hook.namespace, target.workflow.name, target.workflow.version);
         if (!wf) throw new WeirError('not_found', `hook "${name}" starts ${hook.namespace}/${target.workflow.name}, which is not registered`);
-        const { instance } = await startInstance(tx, {
+        const { instance } = await startWorkflow(tx, {
           namespace: hook.namespace,
           workflowName: wf.name,
           workflowVersion: wf.version,

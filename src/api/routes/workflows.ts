@@ -2,6 +2,7 @@
  * Workflow definitions: register (YAML or JSON; namespace, name and version come from the
  * document), list, versions, and one version (JSON, or its YAML source on `Accept: application/yaml`).
  */
+import { onLimitPolicies } from '../../runner/flow.ts';
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { stringify as toYaml } from 'yaml';
 import { parseDocument, validateWorkflow, type ValidationIssue } from '../../dsl/index.ts';
@@ -16,8 +17,21 @@ import { problem, problemResponse } from '../problem.ts';
 
 const queueName = /^[a-z0-9_]{1,47}$/;
 
+export const FlowOptions = z
+  .object({
+    concurrency: z
+      .object({ limit: z.number().int(), key: z.string().optional(), onLimit: z.enum(onLimitPolicies) })
+      .optional()
+      .openapi({ description: 'at most `limit` running instances (per value of `key`, a jq expression over the input); past it a start is queued, skipped, or cancels the oldest running one' }),
+    debounce: z
+      .object({ window: z.unknown(), key: z.string().optional() })
+      .optional()
+      .openapi({ description: 'starts with the same key within `window` of the first collapse into one instance that starts when the window ends, with the last input' }),
+  })
+  .openapi('FlowOptions');
+
 export const Registered = z
-  .object({ namespace: z.string(), name: z.string(), version: z.string(), digest: z.string(), queue: z.string() })
+  .object({ namespace: z.string(), name: z.string(), version: z.string(), digest: z.string(), queue: z.string(), flow: FlowOptions.optional() })
   .openapi('RegisteredWorkflow');
 
 const VersionInfo = z.object({ version: z.string(), digest: z.string(), queue: z.string(), createdAt: z.string() });
@@ -53,7 +67,14 @@ const register = createRoute({
   security,
   request: {
     headers: IdempotencyHeaders,
-    query: z.object({ queue: z.string().optional().openapi({ description: 'queue the instances run on; else `document.metadata.weir.queue`, else `weir_default`' }) }),
+    query: z.object({
+      queue: z.string().optional().openapi({ description: 'queue the instances run on; else `document.metadata.weir.queue`, else `weir_default`' }),
+      concurrency: z.coerce.number().int().min(1).max(100_000).optional().openapi({ description: 'at most this many running instances (overrides `document.metadata.weir.concurrency.limit`)' }),
+      concurrencyKey: z.string().min(1).optional().openapi({ description: 'a `${ jq }` expression over the input: the limit applies per value (e.g. `${ .customerId }`)' }),
+      onLimit: z.enum(onLimitPolicies).optional().openapi({ description: 'what a start past the limit does: `queue` (default; FIFO per key), `skip`, `cancel-previous`' }),
+      debounceWindow: z.string().optional().openapi({ description: 'ISO 8601 duration (e.g. `PT5S`): starts within it collapse into one (overrides `document.metadata.weir.debounce.window`)' }),
+      debounceKey: z.string().min(1).optional().openapi({ description: 'a `${ jq }` expression over the input: debounce per value' }),
+    }),
     body: {
       required: true,
       content: {
@@ -150,8 +171,16 @@ export function registerWorkflowRoutes(app: OpenAPIHono<AppEnv>, ctx: ApiContext
         errors: [{ pointer, message: 'invalid queue name' }],
       });
     }
-    const result = await storeWorkflow(ctx.sql(), { document: parsed.value as Record<string, unknown>, workflow: checked.workflow, source, queue });
-    const body = { namespace, name, version, digest: result.digest, queue: result.queue };
+    const q = c.req.valid('query');
+    const flow = {
+      ...(q.concurrency !== undefined ? { concurrency: q.concurrency } : {}),
+      ...(q.concurrencyKey !== undefined ? { concurrencyKey: q.concurrencyKey } : {}),
+      ...(q.onLimit !== undefined ? { onLimit: q.onLimit } : {}),
+      ...(q.debounceWindow !== undefined ? { debounceWindow: q.debounceWindow } : {}),
+      ...(q.debounceKey !== undefined ? { debounceKey: q.debounceKey } : {}),
+    };
+    const result = await storeWorkflow(ctx.sql(), { document: parsed.value as Record<string, unknown>, workflow: checked.workflow, source, queue, flow });
+    const body = { namespace, name, version, digest: result.digest, queue: result.queue, ...(result.flow ? { flow: result.flow } : {}) };
     if (result.outcome === 'unchanged') return c.json(body, 200);
     c.header('Location', `/v1/workflows/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/${encodeURIComponent(version)}`);
     return c.json(body, 201);

@@ -8,7 +8,7 @@ import { uuidv7 } from '../uuid.ts';
 import { pgmq } from './pgmq.ts';
 import { notifyWork } from '../notify.ts';
 
-export type InstanceStatus = 'pending' | 'running' | 'waiting' | 'suspended' | 'completed' | 'faulted' | 'cancelled';
+export type InstanceStatus = 'queued' | 'delayed' | 'pending' | 'running' | 'waiting' | 'suspended' | 'completed' | 'faulted' | 'cancelled';
 export const terminalStatuses: readonly InstanceStatus[] = ['completed', 'faulted', 'cancelled'];
 
 /** The body of every runner message (DESIGN §4). `target` names what it wakes. */
@@ -73,6 +73,17 @@ export interface StartRequest {
   /** Free-form JSON kept with the instance (e.g. `{ rerunOf }`, schedule and hook origins). */
   correlation?: unknown;
   id?: string;
+  /** Flow control (runner/flow.ts): the concurrency scope the instance holds or waits for. */
+  slotScope?: string;
+  /** Flow control: `queued` (waits for a slot) or `delayed` (debounce window) send no start message. */
+  status?: 'queued' | 'delayed';
+  debounceKey?: string;
+}
+
+/** A start message; priority 1–9 rides in the `priority` header that `weir.read` orders by. */
+export async function sendStart(tx: Sql, queue: string, id: string, priority = 0): Promise<void> {
+  const message: RunnerMessage = { instance: id, kind: 'start', target: id };
+  await pgmq.send(tx, queue, message, 0, priority > 0 ? { priority } : undefined);
 }
 
 /**
@@ -85,16 +96,18 @@ export async function startInstance(sql: Sql, req: StartRequest): Promise<{ inst
     const id = req.id ?? uuidv7();
     const rows = await tx<Raw>`
       INSERT INTO weir.instances (id, namespace, workflow_name, workflow_version, status, input, idempotency_key,
-                                  queue, parent_id, parent_wait, callback, priority, correlation)
-      VALUES (${id}::uuid, ${req.namespace}, ${req.workflowName}, ${req.workflowVersion}, 'pending', ${json(req.input)}::jsonb,
+                                  queue, parent_id, parent_wait, callback, priority, correlation, slot_scope, debounce_key)
+      VALUES (${id}::uuid, ${req.namespace}, ${req.workflowName}, ${req.workflowVersion}, ${req.status ?? 'pending'}, ${json(req.input)}::jsonb,
               ${req.idempotencyKey ?? null}, ${req.queue}, ${req.parent?.id ?? null}::uuid, ${req.parent?.wait ?? null},
-              ${req.callback ? json(req.callback) : null}::jsonb, ${req.priority ?? 0}, ${req.correlation === undefined ? null : json(req.correlation)}::jsonb)
+              ${req.callback ? json(req.callback) : null}::jsonb, ${req.priority ?? 0}, ${req.correlation === undefined ? null : json(req.correlation)}::jsonb,
+              ${req.slotScope ?? null}, ${req.debounceKey ?? null})
       ON CONFLICT (namespace, workflow_name, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
       RETURNING *`;
     if (rows[0]) {
-      const message: RunnerMessage = { instance: id, kind: 'start', target: id };
-      await pgmq.send(tx, req.queue, message);
-      await notifyWork(tx, req.queue);
+      if (!req.status) {
+        await sendStart(tx, req.queue, id, req.priority);
+        await notifyWork(tx, req.queue);
+      }
       return { instance: toInstance(rows[0]), created: true };
     }
     const [existing] = await tx<Raw & { same: boolean }>`

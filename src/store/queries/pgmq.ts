@@ -42,8 +42,10 @@ export const pgmq = {
     const [r] = await sql<{ ok: boolean }>`SELECT pgmq.drop_queue(${queue}::text) AS ok`;
     return r.ok;
   },
-  async send(sql: Sql, queue: string, message: unknown, delaySeconds = 0): Promise<number> {
-    const [r] = await sql<{ id: number }>`SELECT pgmq.send(${queue}::text, ${json(message)}::jsonb, ${delaySeconds}::int) AS id`;
+  async send(sql: Sql, queue: string, message: unknown, delaySeconds = 0, headers?: Record<string, unknown>): Promise<number> {
+    const [r] = headers
+      ? await sql<{ id: number }>`SELECT pgmq.send(${queue}::text, ${json(message)}::jsonb, ${json(headers)}::jsonb, ${delaySeconds}::int) AS id`
+      : await sql<{ id: number }>`SELECT pgmq.send(${queue}::text, ${json(message)}::jsonb, ${delaySeconds}::int) AS id`;
     return Number(r.id);
   },
   async sendBatch(sql: Sql, queue: string, messages: readonly unknown[], delaySeconds = 0): Promise<number[]> {
@@ -57,6 +59,19 @@ export const pgmq = {
     const rows = await sql<MessageRow>`
       SELECT * FROM pgmq.read(${queue}::text, ${vtSeconds}::int, ${qty}::int, ${json(conditional)}::jsonb)`;
     return rows.map((r) => toMessage<T>(r));
+  },
+  /**
+   * Weir's read (sql/60_flow.sql `weir.read`): highest `priority` header first, except that
+   * `fifo` of the `qty` messages are the oldest whatever their priority (no starvation).
+   */
+  async readPrioritized<T = unknown>(sql: Sql, queue: string, vtSeconds: number, qty: number, fifo: number): Promise<Message<T>[]> {
+    const rows = await sql<MessageRow>`SELECT * FROM weir.read(${queue}::text, ${vtSeconds}::int, ${qty}::int, ${fifo}::int)`;
+    return rows.map((r) => toMessage<T>(r));
+  },
+  /** Hides a message for `delayMs` without counting the delivery (`weir.defer_message`). */
+  async defer(sql: Sql, queue: string, msgId: number, delayMs: number): Promise<boolean> {
+    const [r] = await sql<{ ok: boolean }>`SELECT weir.defer_message(${queue}::text, ${msgId}::bigint, ${Math.ceil(delayMs)}::int) AS ok`;
+    return r.ok;
   },
   async pop<T = unknown>(sql: Sql, queue: string): Promise<Message<T> | undefined> {
     const rows = await sql<MessageRow>`SELECT * FROM pgmq.pop(${queue}::text)`;

@@ -12,10 +12,12 @@ export interface WorkflowRow {
   source: string | null;
   digest: string;
   queue: string;
+  /** Flow-control options fixed at registration (runner/flow.ts), or null. */
+  options: unknown;
   createdAt: Date;
 }
 
-type Raw = { namespace: string; name: string; version: string; document: unknown; source: string | null; digest: string; queue: string; created_at: Date };
+type Raw = { namespace: string; name: string; version: string; document: unknown; source: string | null; digest: string; queue: string; options?: unknown; created_at: Date };
 const toRow = (r: Raw): WorkflowRow => ({
   namespace: r.namespace,
   name: r.name,
@@ -24,6 +26,7 @@ const toRow = (r: Raw): WorkflowRow => ({
   source: r.source,
   digest: r.digest,
   queue: r.queue,
+  options: r.options ?? null,
   createdAt: new Date(r.created_at),
 });
 
@@ -31,11 +34,12 @@ export type InsertOutcome = { outcome: 'created' | 'unchanged'; row: WorkflowRow
 
 export async function insertWorkflow(
   sql: Sql,
-  w: { namespace: string; name: string; version: string; document: unknown; source?: string; digest: string; queue: string },
+  w: { namespace: string; name: string; version: string; document: unknown; source?: string; digest: string; queue: string; options?: unknown },
 ): Promise<InsertOutcome> {
   const inserted = await sql<Raw>`
-    INSERT INTO weir.workflows (namespace, name, version, document, source, digest, queue)
-    VALUES (${w.namespace}, ${w.name}, ${w.version}, ${json(w.document)}::jsonb, ${w.source ?? null}, ${w.digest}, ${w.queue})
+    INSERT INTO weir.workflows (namespace, name, version, document, source, digest, queue, options)
+    VALUES (${w.namespace}, ${w.name}, ${w.version}, ${json(w.document)}::jsonb, ${w.source ?? null}, ${w.digest}, ${w.queue},
+            ${w.options === undefined ? null : json(w.options)}::jsonb)
     ON CONFLICT (namespace, name, version) DO NOTHING
     RETURNING *`;
   if (inserted[0]) return { outcome: 'created', row: toRow(inserted[0]) };

@@ -1,0 +1,164 @@
+-- Flow control in Postgres (runner/flow.ts): concurrency slots, task rate limits, priority reads
+-- and deferred messages. Runs after the drizzle migrations (weir.instances, weir.slots,
+-- weir.rate_limits exist). Idempotent.
+
+-- Concurrency: an instance that ends releases its slot in the same transaction and the oldest
+-- `queued` instance of the scope (FIFO by id) takes it and gets its `start` message. Starts and
+-- releases of one scope serialise on a transaction advisory lock, so a start never queues behind a
+-- slot that a concurrent end is freeing without that end seeing it.
+CREATE OR REPLACE FUNCTION weir.slot_lock(scope text)
+RETURNS void LANGUAGE sql AS $$
+  SELECT pg_advisory_xact_lock(hashtextextended('weir.slot:' || scope, 0));
+$$;
+
+-- Gives free slots of `scope` to its queued instances, oldest first; returns how many started.
+CREATE OR REPLACE FUNCTION weir.promote_queued(scope text)
+RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+  nxt record;
+  used integer;
+  started integer := 0;
+BEGIN
+  PERFORM weir.slot_lock(scope);
+  LOOP
+    SELECT i.id, i.queue, i.priority, greatest(coalesce((w.options->'concurrency'->>'limit')::int, 1), 1) AS lim
+      INTO nxt
+      FROM weir.instances i
+      LEFT JOIN weir.workflows w ON w.namespace = i.namespace AND w.name = i.workflow_name AND w.version = i.workflow_version
+     WHERE i.slot_scope = promote_queued.scope AND i.status = 'queued'
+     ORDER BY i.id LIMIT 1
+     FOR UPDATE OF i SKIP LOCKED;
+    EXIT WHEN NOT FOUND;
+    SELECT count(*) INTO used FROM weir.slots s WHERE s.scope = promote_queued.scope;
+    EXIT WHEN used >= nxt.lim;
+    INSERT INTO weir.slots (instance_id, scope, acquired_at) VALUES (nxt.id, promote_queued.scope, weir.now());
+    UPDATE weir.instances SET status = 'pending', updated_at = weir.now() WHERE id = nxt.id;
+    PERFORM pgmq.send(nxt.queue, jsonb_build_object('instance', nxt.id, 'kind', 'start', 'target', nxt.id),
+                      CASE WHEN nxt.priority > 0 THEN jsonb_build_object('priority', nxt.priority) END, 0);
+    PERFORM pg_notify('weir_wake', nxt.queue);
+    started := started + 1;
+  END LOOP;
+  RETURN started;
+END $$;
+
+CREATE OR REPLACE FUNCTION weir.release_slot()
+RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM weir.slot_lock(NEW.slot_scope);
+  DELETE FROM weir.slots WHERE instance_id = NEW.id;
+  PERFORM weir.promote_queued(NEW.slot_scope);
+  RETURN NULL;
+END $$;
+
+DROP TRIGGER IF EXISTS instances_release_slot ON weir.instances;
+CREATE TRIGGER instances_release_slot
+  AFTER UPDATE OF status ON weir.instances
+  FOR EACH ROW
+  WHEN (NEW.slot_scope IS NOT NULL AND NEW.status IN ('completed', 'faulted', 'cancelled') AND OLD.status IS DISTINCT FROM NEW.status)
+  EXECUTE FUNCTION weir.release_slot();
+
+-- Task rate limits: one token bucket per key in weir.rate_limits (`task:<key>`), `limits[i]`
+-- tokens per `periods_ms[i]`, capacity `limits[i]`, refilled from the real clock (rate limits
+-- protect real systems; the test clock does not move them). All or nothing: when every key has a
+-- token, one is taken from each and 0 returned; otherwise nothing is taken and the result is the
+-- milliseconds until the scarcest key has one. Rows are locked in key order (no deadlock).
+CREATE OR REPLACE FUNCTION weir.take_tokens(keys text[], limits float8[], periods_ms float8[])
+RETURNS float8 LANGUAGE plpgsql AS $$
+DECLARE
+  r record;
+  wait_ms float8 := 0;
+BEGIN
+  INSERT INTO weir.rate_limits (key, tokens, updated_at)
+  SELECT DISTINCT ON (k.key) k.key, k.lim, clock_timestamp()
+    FROM unnest(keys, limits) AS k(key, lim)
+  ON CONFLICT (key) DO NOTHING;
+  FOR r IN
+    SELECT b.key, b.need, b.lim, b.period,
+           least(b.lim, rl.tokens + extract(epoch FROM clock_timestamp() - rl.updated_at) * 1000 * b.lim / b.period) AS available
+      FROM (SELECT k.key, count(*)::float8 AS need, min(k.lim) AS lim, max(k.period) AS period
+              FROM unnest(keys, limits, periods_ms) AS k(key, lim, period) GROUP BY k.key) b
+      JOIN weir.rate_limits rl ON rl.key = b.key
+     ORDER BY b.key
+     FOR UPDATE OF rl
+  LOOP
+    IF r.available < r.need THEN
+      wait_ms := greatest(wait_ms, (r.need - r.available) * r.period / r.lim);
+    END IF;
+  END LOOP;
+  IF wait_ms > 0 THEN
+    RETURN ceil(wait_ms);
+  END IF;
+  UPDATE weir.rate_limits rl
+     SET tokens = least(b.lim, rl.tokens + extract(epoch FROM clock_timestamp() - rl.updated_at) * 1000 * b.lim / b.period) - b.need,
+         updated_at = clock_timestamp()
+    FROM (SELECT k.key, count(*)::float8 AS need, min(k.lim) AS lim, max(k.period) AS period
+            FROM unnest(keys, limits, periods_ms) AS k(key, lim, period) GROUP BY k.key) b
+   WHERE rl.key = b.key;
+  RETURN 0;
+END $$;
+
+-- Hands a message back for `delay_ms` without counting the delivery (a rate-limited activation
+-- is not a failed one: it must not creep toward WEIR_MAX_DELIVERIES).
+CREATE OR REPLACE FUNCTION weir.defer_message(queue_name text, id bigint, delay_ms integer)
+RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE n integer;
+BEGIN
+  EXECUTE format('UPDATE pgmq.%I SET vt = clock_timestamp() + make_interval(secs => $2 / 1000.0), read_ct = greatest(read_ct - 1, 0) WHERE msg_id = $1',
+                 pgmq.format_table_name(queue_name, 'q')) USING id, greatest(delay_ms, 0);
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n > 0;
+END $$;
+
+-- Priorities: a message with a `priority` header (1-9; 0 sends none) is read before older
+-- messages of lower priority, except that `fifo` of every `qty` read are taken oldest-first
+-- whatever their priority, so low-priority work keeps a guaranteed share. A partial index per
+-- queue holds only prioritised messages: queues without priorities pay nothing.
+CREATE OR REPLACE FUNCTION weir.read(queue_name text, vt integer, qty integer, fifo integer)
+RETURNS SETOF pgmq.message_record LANGUAGE plpgsql AS $$
+BEGIN
+  RETURN QUERY EXECUTE format(
+    'WITH p AS (
+       SELECT msg_id FROM pgmq.%1$I
+       WHERE headers ? ''priority'' AND vt <= clock_timestamp()
+       ORDER BY (headers->>''priority'') DESC, msg_id ASC
+       LIMIT greatest($1 - $3, 0)
+       FOR UPDATE SKIP LOCKED
+     ), f AS (
+       SELECT msg_id FROM pgmq.%1$I
+       WHERE vt <= clock_timestamp() AND msg_id NOT IN (SELECT msg_id FROM p)
+       ORDER BY msg_id ASC
+       LIMIT $1 - (SELECT count(*) FROM p)
+       FOR UPDATE SKIP LOCKED
+     ), c AS (SELECT msg_id FROM p UNION ALL SELECT msg_id FROM f)
+     UPDATE pgmq.%1$I m
+     SET vt = clock_timestamp() + make_interval(secs => $2), read_ct = m.read_ct + 1
+     FROM c WHERE m.msg_id = c.msg_id
+     RETURNING m.msg_id, m.read_ct, m.enqueued_at, m.vt, m.message, m.headers',
+    pgmq.format_table_name(queue_name, 'q')) USING qty, vt, greatest(fifo, 0);
+END $$;
+
+CREATE OR REPLACE FUNCTION weir.ensure_priority_index(queue_name text)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE qtable text := pgmq.format_table_name(queue_name, 'q');
+BEGIN
+  EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON pgmq.%I ((headers->>''priority'') DESC, msg_id) WHERE headers ? ''priority''',
+                 qtable || '_priority_idx', qtable);
+END $$;
+
+CREATE OR REPLACE FUNCTION weir.on_queue_created()
+RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM weir.ensure_priority_index(NEW.queue_name);
+  RETURN NULL;
+END $$;
+
+DROP TRIGGER IF EXISTS meta_priority_index ON pgmq.meta;
+CREATE TRIGGER meta_priority_index AFTER INSERT ON pgmq.meta FOR EACH ROW EXECUTE FUNCTION weir.on_queue_created();
+
+DO $$
+DECLARE q record;
+BEGIN
+  FOR q IN SELECT queue_name FROM pgmq.meta LOOP
+    PERFORM weir.ensure_priority_index(q.queue_name);
+  END LOOP;
+END $$;
