@@ -98,5 +98,9 @@ export function registerConsole(app: { route(path: string, sub: Hono<ConsoleEnv>
   registerInstancePages(ui, deps);
   registerInstancePage(ui, deps);
   registerQueuePages(ui, deps);
+  // Behind the session check, so an unknown path tells a signed-out visitor nothing.
+  ui.all('*', () => {
+    throw new WeirError('not_found', 'There is no such page in the console.');
+  });
   app.route('/ui', ui);
 }

@@ -5,7 +5,7 @@
  */
 import type { Hono } from 'hono';
 import { html } from 'hono/html';
-import { authorize } from '../../api/auth.ts';
+import { allows, authorize } from '../../api/auth.ts';
 import { WeirError } from '../../errors.ts';
 import { cancelInstance, resumeInstance, suspendInstance } from '../../runner/control.ts';
 import { getHistory, getInstance, terminalStatuses, type InstanceRow } from '../../store/queries/instances.ts';
@@ -34,6 +34,7 @@ ${Object.keys(rest).length ? html`<pre tabindex="0">${json(rest)}</pre>` : ''}</
 
 function actions(s: PageSession, r: InstanceRow) {
   if (terminalStatuses.includes(r.status)) return html`<p class="muted">This instance has ended; nothing to control.</p>`;
+  if (!allows(s.principal, 'write', r.namespace)) return html`<p class="muted">Your key may read this namespace but not control its instances (role write needed).</p>`;
   const base = `/ui/instances/${r.id}`;
   return html`<div class="actions">
 ${r.status === 'suspended' ? actionForm(s, `${base}/resume`, 'Resume', { confirm: 'Resume this instance?', style: 'primary' }) : actionForm(s, `${base}/suspend`, 'Suspend', { confirm: 'Suspend this instance? Its messages wait until it is resumed.' })}

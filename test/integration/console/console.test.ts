@@ -130,6 +130,7 @@ describe('actions', () => {
 
     const reader = await login(await mintKey(db.current.sql, 'read', ['shop']));
     const readerPage = await (await get(`/ui/instances/${waiting}`, reader)).text();
+    expect(readerPage).not.toContain('Cancel instance');
     const denied = await app.request(`/ui/instances/${waiting}/suspend`, form({ csrf: csrfFrom(readerPage), confirmed: '1' }, reader));
     expect(denied.status).toBe(403);
 
@@ -212,6 +213,14 @@ describe('pages', () => {
     const [row] = await db.current.sql<{ enabled: boolean }>`SELECT enabled FROM weir.schedules WHERE id = 'shop.order'`;
     expect(row.enabled).toBe(false);
     expect(await (await get('/ui/queues', cookie)).text()).toContain('Resume shop.order');
+  });
+
+  test('an unknown console page is a 404 page for a signed-in user and a redirect for anyone else', async () => {
+    const cookie = await login(admin);
+    const res = await get('/ui/nope', cookie);
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toContain('text/html');
+    expect((await get('/ui/nope')).status).toBe(302);
   });
 
   test('assets are cached; console routes are not in the OpenAPI document', async () => {
