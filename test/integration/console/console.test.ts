@@ -202,6 +202,22 @@ describe('pages', () => {
     expect(later).toContain('No instances match.');
   });
 
+  test('the instance list pages through a cursor, keeping its filters', async () => {
+    const cookie = await login(admin);
+    for (let i = 0; i < 51; i++) {
+      await app.request('/v1/workflows/shop/checkout/instances', { method: 'POST', headers: bearer(admin), body: '{}' });
+    }
+    const first = await (await get('/ui/instances?workflow=checkout', cookie)).text();
+    expect(first.match(/<tr><td><a class="mono"/g)).toHaveLength(50);
+    const next = /<a href="(\/ui\/instances\?workflow=checkout&amp;cursor=[0-9a-f-]+)">Next page<\/a>/.exec(first);
+    expect(next).not.toBeNull();
+    const second = await (await get(next![1].replaceAll('&amp;', '&'), cookie)).text();
+    // 52 checkout instances in all (one from the start of the file): two on the second page, the oldest is the faulted one.
+    expect(second.match(/<tr><td><a class="mono"/g)).toHaveLength(2);
+    expect(second).toContain(faulted);
+    expect(second).not.toContain('Next page');
+  });
+
   test('the queues page lists queues, the budget and the schedule; pause is a POST', async () => {
     const cookie = await login(admin);
     const page = await (await get('/ui/queues', cookie)).text();

@@ -102,6 +102,7 @@ test('sign in, see the failed task of a faulted instance, cancel a waiting one; 
   await page.getByRole('link', { name: 'Workflows', exact: true }).click();
   await page.waitForURL(`${base}/ui/workflows`);
   await fitsWidth();
+  await page.screenshot({ path: `${SHOTS}workflows.png`, fullPage: true });
   await page.getByRole('link', { name: 'order', exact: true }).click();
   await page.waitForURL(`${base}/ui/workflows/shop/order/2.1.0`);
   expect(await page.locator('svg.diagram g.node').count()).toBeGreaterThan(10);
