@@ -38,7 +38,7 @@ ${items.length === 0 ? html`<p>No workflows are registered${visible ? ' in your 
 <table><caption class="muted">${items.length} workflow${items.length === 1 ? '' : 's'}${after ? ' (continued)' : ''}</caption>
 <thead><tr><th scope="col">Namespace</th><th scope="col">Name</th><th scope="col">Latest</th><th scope="col">Versions</th><th scope="col">Instances</th></tr></thead>
 <tbody>${items.map(
-  (w) => html`<tr><td>${w.namespace}</td><td><a href="${workflowHref(w.namespace, w.name, w.latest)}">${w.name}</a></td><td>${w.latest}</td><td>${w.versions.map((v, i) => html`${i ? ', ' : ''}<a href="${workflowHref(w.namespace, w.name, v)}">${v}</a>`)}</td><td><a href="/ui/instances?namespace=${encodeURIComponent(w.namespace)}&amp;workflow=${encodeURIComponent(w.name)}">instances</a></td></tr>`,
+  (w) => html`<tr><td>${w.namespace}</td><td><a href="${workflowHref(w.namespace, w.name, w.latest)}">${w.name}</a></td><td>${w.latest}</td><td>${w.versions.map((v, i) => html`${i ? ', ' : ''}<a href="${workflowHref(w.namespace, w.name, v)}">${v}</a>`)}</td><td><a href="/ui/instances?namespace=${encodeURIComponent(w.namespace)}&amp;workflow=${encodeURIComponent(w.name)}">${w.name} instances</a></td></tr>`,
 )}</tbody></table>`}
 <nav class="pager" aria-label="Pages">${after ? html`<a href="/ui/workflows">First page</a>` : ''}${next ? html`<a href="/ui/workflows?cursor=${next}">Next page</a>` : ''}</nav>`;
     return htmlResponse(c, page('Workflows', body, { section: 'workflows', session }));
