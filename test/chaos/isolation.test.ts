@@ -285,14 +285,16 @@ do:
     }
   });
 
-  // Known bug, outside this test's paths (src/runner/activation.ts): the final checkpoint redacts
+  // KNOWN BUG, outside this file's paths (src/runner/activation.ts): the final checkpoint redacts
   // output, error and history but writes `state` as is, so an ended instance keeps the secret in
   // plaintext in weir.instances.state (state.output / state.error). No API route returns `state`;
-  // a database dump or backup does. Remove `.fails` once the final checkpoint redacts it too.
-  test.fails('an ended instance keeps no secret in its stored state either', async () => {
+  // a database dump or backup does. This asserts the bug so that fixing it fails here: then turn
+  // `toContain` into `not.toContain`. (Not `test.fails`: an expected failure still makes
+  // useTestDatabase keep the file's database, one leaked database per run.)
+  test('KNOWN BUG: an ended instance still keeps the secret in its stored state (weir.instances.state)', async () => {
     expect(value).not.toBe('');
     const rows = await db.current.sql<{ state: string }>`SELECT state::text AS state FROM weir.instances WHERE namespace = 'vault' AND ended_at IS NOT NULL`;
     expect(rows.length).toBe(2);
-    for (const r of rows) expect(r.state).not.toContain(value);
+    expect(rows.map((r) => r.state).join('\n')).toContain(value);
   });
 });
