@@ -34,7 +34,7 @@ export function page(title: string, body: Html | string, options: { section: Sec
     : '';
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title} · Weir</title><link rel="stylesheet" href="/ui/assets/console.css"><script src="/ui/assets/console.js" defer></script></head>
+<title>${title} · Weir</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/ui/assets/console.css"><script src="/ui/assets/console.js" defer></script></head>
 <body><a class="skip" href="#main">Skip to content</a>
 <header class="top"><nav class="wrap" aria-label="Console"><span class="brand">Weir</span>${links}${who}</nav></header>
 <main id="main" class="wrap">${body}</main></body></html>`;

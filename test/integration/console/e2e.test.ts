@@ -26,6 +26,7 @@ let browser: Browser;
 let page: Page;
 let admin: string;
 const ids: Record<string, string> = {};
+const browserErrors: string[] = [];
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
@@ -59,6 +60,9 @@ beforeAll(async () => {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-quic', '--no-first-run', '--disable-sync'],
   });
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  // A blocked script or style (the pages run under a strict CSP) or a script error shows up here.
+  page.on('console', (m) => void (m.type() === 'error' && browserErrors.push(m.text())));
+  page.on('pageerror', (e) => void browserErrors.push(e.message));
   mkdirSync(SHOTS, { recursive: true });
 });
 
@@ -144,4 +148,6 @@ test('sign in, see the failed task of a faulted instance, cancel a waiting one; 
   // Keyboard: the first Tab stop is the skip link.
   await page.keyboard.press('Tab');
   expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+  // The failed sign-in answered 401, which Chromium logs as a failed resource; nothing else may.
+  expect(browserErrors.filter((e) => !/status of 401/.test(e))).toEqual([]);
 });
