@@ -2,12 +2,13 @@
  * Console sessions: the login form takes an API key, checks it exactly as the API does (the
  * bootstrap admin key, else `findApiKeyByHash`), and sets a cookie
  *
- *   weir_console = v1.<k|a|o>.<sha256 of the key>.<expires, epoch s>.<HMAC-SHA256>
+ *   weir_console = v1.<k|a|o>.<sha256 of the key>.<expires, epoch s>.<nonce>.<HMAC-SHA256>
  *
  * Why this shape: the cookie never holds the key itself, only its SHA-256 — what the database
  * already stores, and useless against the Bearer API, which hashes what it is sent. Every request
  * looks the hash up again, so a revoked key ends its console sessions at once; no session table is
- * needed (any replica serves any request). The HMAC binds the expiry (8 hours). Its secret is
+ * needed (any replica serves any request). The HMAC binds the expiry (8 hours) and a random nonce
+ * (so each sign-in has its own CSRF token). Its secret is
  * derived from configuration every replica shares (admin key, encryption key, callback secret,
  * database URL); with none of those (the embedded database) it is per process, and a restart logs
  * everyone out. Forging a cookie still needs the key's hash, i.e. read access to `weir.api_keys`.
@@ -57,7 +58,7 @@ export function sessionKeeper(options: { config: Config; mode: 'open' | 'keys'; 
 
   const sign = async (payload: string) => toBase64Url(await hmacSha256(await secret, payload));
   const issue = async (kind: Kind, hash: string) => {
-    const payload = `v1.${kind}.${hash}.${now() + SESSION_SECONDS}`;
+    const payload = `v1.${kind}.${hash}.${now() + SESSION_SECONDS}.${toBase64Url(randomBytes(9))}`;
     return `${payload}.${await sign(payload)}`;
   };
   const csrfFor = async (token: string) => (await sign(`csrf\0${token}`)).slice(0, 32);
@@ -76,7 +77,7 @@ export function sessionKeeper(options: { config: Config; mode: 'open' | 'keys'; 
     csrfFor,
     async verify(token) {
       if (!token || token.length > 512) return undefined;
-      const m = /^(v1\.([kao])\.([0-9a-f]{64}|-)\.(\d{1,12}))\.([\w-]+)$/.exec(token);
+      const m = /^(v1\.([kao])\.([0-9a-f]{64}|-)\.(\d{1,12})\.[\w-]{12})\.([\w-]+)$/.exec(token);
       if (!m) return undefined;
       const [, payload, kind, hash, expires, mac] = m;
       if (!timingSafeEqual(mac, await sign(payload)) || Number(expires) < now()) return undefined;
