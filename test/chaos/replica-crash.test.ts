@@ -89,4 +89,6 @@ test(`replica crash: ${total} instances, kill -9 a random replica ${crashes}× e
   expect(stub.effects.size).toBe(total);
   expect(worst).toBeLessThanOrEqual(1 + kills);
   expect(duplicates).toBeLessThanOrEqual(kills * concurrency);
+  expect(fleet.crashes).toEqual([]); // only the kills we made
+
 }, size(240_000, 900_000));

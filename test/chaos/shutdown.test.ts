@@ -28,7 +28,7 @@ afterAll(async () => {
 
 async function terminate(r: Replica): Promise<{ code: number | null; ms: number }> {
   const t0 = Date.now();
-  r.child.kill('SIGTERM');
+  fleet!.kill(r, 'SIGTERM');
   const code = await r.exited;
   return { code, ms: Date.now() - t0 };
 }
@@ -103,4 +103,5 @@ test(`graceful shutdown: SIGTERM under load exits within WEIR_SHUTDOWN_TIMEOUT a
     expect(released).toBeGreaterThan(0);
   }
   expect(stub.effects.size).toBe(total);
+  expect(fleet.crashes).toEqual([]);
 }, size(180_000, 400_000));

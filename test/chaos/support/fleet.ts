@@ -28,16 +28,35 @@ export interface Replica {
   exited: Promise<number | null>;
   /** Peak RSS in kB (VmHWM), sampled while it ran and read at exit. */
   peakRssKb: number;
+  /** Set before the test kills or stops it: any other exit is a crash. */
+  expectedExit: boolean;
+}
+
+/** A replica that exited without being told to (and, supervised, was started again). */
+export interface Crash {
+  pid: number;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  tail: string[];
 }
 
 export class Fleet {
   readonly replicas: Replica[] = [];
   /** Every replica ever started, dead ones too (their output is kept for the checks). */
   readonly all: Replica[] = [];
+  /** Unexpected exits, in order. */
+  readonly crashes: Crash[] = [];
   readonly #base: Record<string, string>;
+  readonly #supervise: boolean;
+  #stopping = false;
   #sampler: ReturnType<typeof setInterval> | undefined;
 
-  constructor(base: Record<string, string>) {
+  /**
+   * `supervise`: a replica that exits on its own is recorded in `crashes` and started again in its
+   * place (what an orchestrator does), so a scenario can go on and still count the crash.
+   */
+  constructor(base: Record<string, string>, options: { supervise?: boolean } = {}) {
+    this.#supervise = options.supervise ?? false;
     this.#base = { WEIR_LOG_LEVEL: 'warn', WEIR_ADMIN_KEY: ADMIN_KEY, WEIR_RATE_LIMIT: '0', WEIR_HOST: '127.0.0.1', ...base };
     this.#sampler = setInterval(() => this.#sample(), 250);
     this.#sampler.unref();
@@ -77,7 +96,22 @@ export class Fleet {
         }),
       ),
       peakRssKb: 0,
+      expectedExit: false,
     };
+    void r.exited.then((code) => {
+      if (r.expectedExit || this.#stopping) return;
+      this.crashes.push({ pid: r.pid, code, signal: child.signalCode, tail: lines.slice(-12) });
+      if (!this.#supervise) return;
+      setTimeout(() => {
+        if (this.#stopping) return;
+        const i = this.replicas.indexOf(r);
+        void this.spawn(r.role, r.env, r.port).then((next) => {
+          this.replicas.pop();
+          if (i >= 0) this.replicas.splice(i, 1, next);
+          else this.replicas.push(next);
+        });
+      }, 300);
+    });
     this.replicas.push(r);
     this.all.push(r);
     return r;
@@ -93,6 +127,7 @@ export class Fleet {
   /** `kill -9` replica i and start a replacement with the same settings (and port). */
   async crash(i: number): Promise<Replica> {
     const old = this.replicas[i];
+    old.expectedExit = true;
     old.child.kill('SIGKILL');
     await old.exited;
     this.replicas.splice(i, 1);
@@ -102,7 +137,14 @@ export class Fleet {
     return next;
   }
 
+  /** Signals replica `r` as the test's own doing (not a crash). */
+  kill(r: Replica, signal: NodeJS.Signals): void {
+    r.expectedExit = true;
+    r.child.kill(signal);
+  }
+
   async stopAll(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    this.#stopping = true;
     if (this.#sampler) clearInterval(this.#sampler);
     this.#sampler = undefined;
     for (const r of this.all) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill(signal);
