@@ -279,7 +279,7 @@ do:
 `;
   const register = (body: string) => app.request('/v1/workflows', { method: 'POST', headers: bearer(admin, { 'content-type': 'application/yaml' }), body });
 
-  test('same document again: 200 and the same digest; another document: 409 with a pointer; the stored one is unchanged', { timeout: 60_000 }, async () => {
+  test('same document again: 200 and the same digest; another document: 409 with a pointer; the stored one is unchanged', { timeout: LONG ? 1_200_000 : 60_000 }, async () => {
     let n = 0;
     await fc.assert(
       fc.asyncProperty(fc.string({ maxLength: 30 }), fc.string({ maxLength: 30 }), async (first, second) => {
@@ -300,9 +300,10 @@ do:
       }),
       { numRuns: runs(15, 500) },
     );
+    console.log(`upgrade versions: ${n} versions registered twice and once with another document`);
   });
 
-  test('two different documents for one version at once: exactly one is registered, the other is 409', { timeout: 60_000 }, async () => {
+  test('two different documents for one version at once: exactly one is registered, the other is 409', { timeout: LONG ? 1_200_000 : 60_000 }, async () => {
     for (let i = 0; i < runs(5, 100); i++) {
       const version = `3.0.${i}`;
       const answers = await Promise.all([register(doc(version, 'left')), register(doc(version, 'right')), register(doc(version, 'left'))]);
