@@ -305,7 +305,9 @@ export function buildDiagram(document: unknown): Diagram {
   b.node({ id: 'end', kind: 'end', label: 'end' });
   b.edge('start', root.entry, 'next');
   for (const o of root.outs) b.edge(o.from, 'end', o.kind ?? 'next', o.label);
-  return { nodes: b.nodes, edges: b.edges, clusters: b.clusters };
+  // A workflow that can only fault (its last step raises) has no way to the end: no dangling node.
+  const nodes = b.edges.some((e) => e.to === 'end') ? b.nodes : b.nodes.filter((n) => n.id !== 'end');
+  return { nodes, edges: b.edges, clusters: b.clusters };
 }
 
 /**

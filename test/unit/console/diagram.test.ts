@@ -69,6 +69,7 @@ describe('buildDiagram', () => {
     expect(d.edges.filter((e) => e.from === '/do/0/boom')).toEqual([]);
     expect(d.nodes.find((n) => n.id === '/do/0/boom')?.detail).toBe('raise nope');
     expect(buildDiagram(null).nodes.map((n) => n.kind)).toEqual(['start', 'task', 'end']);
+    expect(buildDiagram({ do: [{ only: { raise: { error: 'x' } } }] }).nodes.map((n) => n.id)).toEqual(['start', '/do/0/only']);
     expect(taskKind({ for: {}, do: [] })).toBe('for');
   });
 
