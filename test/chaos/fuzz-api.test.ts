@@ -197,6 +197,28 @@ describe('every route answers hostile input with a 2xx or a problem+json 4xx, ne
     console.log(`fuzz-api: ${ops.length} routes, ${counts.calls} calls (${counts.s2xx} 2xx, ${counts.s4xx} 4xx, 0 5xx)`);
   });
 
+  test('CloudEvents in binary mode: fuzzed ce-* headers, content types and bodies', { timeout: LONG ? 1_200_000 : 60_000 }, async () => {
+    const ce = fc.record({
+      'ce-specversion': fc.oneof(fc.constant('1.0'), headerText),
+      'ce-id': fc.option(fc.oneof(headerText, fc.constantFrom('%00', '%ED%A0%80', '%27%3B%20DROP%20TABLE%20weir.events%3B--')), { nil: undefined }),
+      'ce-source': fc.option(fc.oneof(fc.constant('/fuzz'), headerText), { nil: undefined }),
+      'ce-type': fc.option(fc.oneof(fc.constant('fuzz.binary'), headerText), { nil: undefined }),
+      'ce-time': fc.option(fc.oneof(fc.constant('2024-01-01T00:00:00Z'), fc.constant('0000-01-01T00:00:00Z'), headerText), { nil: undefined }),
+      'ce-x': fc.option(headerText, { nil: undefined }),
+    });
+    const type = fc.constantFrom('application/json', 'text/plain', 'application/octet-stream', 'application/xml', 'application/vnd.x+json', 'image/png');
+    const body = fc.oneof(fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v) ?? 'null'), fc.string({ unit: 'binary', maxLength: 200 }), fc.constantFrom('', '{"a":"\\u0000"}', deepArray(600)));
+    await fc.assert(
+      fc.asyncProperty(ce, type, body, async (headers, contentType, data) => {
+        const h: Record<string, string> = { ...bearer(admin), 'content-type': contentType };
+        for (const [k, v] of Object.entries(headers)) if (v !== undefined) h[k] = v;
+        const what = `binary event ${JSON.stringify(h)} ${data.slice(0, 100)}`;
+        await expectClean(await within(CALL_MS, what, app.request('/v1/events', { method: 'POST', headers: h, body: data })), what);
+      }),
+      { numRuns: runs(60, 3000) },
+    );
+  });
+
   test('an unknown, malformed or missing API key is a 401 problem on every protected route', { timeout: 60_000 }, async () => {
     const ops = operationsOf(app).filter((o) => !o.public && o.path !== '/v1/hooks/{name}');
     await fc.assert(
