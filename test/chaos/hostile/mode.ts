@@ -9,13 +9,13 @@ export const LONG = process.env.WEIR_CHAOS === 'long';
 export const runs = (short: number, long: number): number => (LONG ? long : short);
 
 /** Rejects when `promise` takes longer than `ms`: a hang fails the property instead of the file. */
-export async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+export async function within<T>(ms: number, what: string, promise: T | Promise<T>): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms (a hang)`)), ms);
   });
   try {
-    return await Promise.race([promise, timeout]);
+    return await Promise.race([Promise.resolve(promise), timeout]);
   } finally {
     clearTimeout(timer);
   }
