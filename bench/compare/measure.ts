@@ -108,7 +108,13 @@ export interface LatencyResult extends Percentiles {
   failures: number;
 }
 
-export async function latencyRun(server: Server, c: LatencyCase, samples: number, timeoutMs = 10_000): Promise<LatencyResult> {
+export async function latencyRun(
+  server: Server,
+  c: LatencyCase,
+  samples: number,
+  hooks: Pick<RunOptions, 'before' | 'after'> = {},
+  timeoutMs = 10_000,
+): Promise<LatencyResult> {
   const name = dbName(c.id);
   const url = await createDatabase(server, name, templateName(c.template));
   const workers = await c.start(url);
@@ -121,6 +127,7 @@ export async function latencyRun(server: Server, c: LatencyCase, samples: number
     }
     await sleep(1500); // let start-up finish (LISTEN, first polls) before the first sample
     const single = await c.open(url);
+    await hooks.before?.(name);
     const ms: number[] = [];
     let failures = 0;
     try {
@@ -140,6 +147,7 @@ export async function latencyRun(server: Server, c: LatencyCase, samples: number
     } finally {
       await single.close();
     }
+    await hooks.after?.(name);
     return { ...percentiles(ms), failures };
   } finally {
     await workers.stop();

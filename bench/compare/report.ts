@@ -38,7 +38,7 @@ export interface Results {
   latency: (Percentiles & { id: string; system: string; settings: string; failures: number })[];
   scaling: { processes: number; batch: number; units: number; rate: number; done: number; capped: boolean; peakConnections: number; xactsPerUnit: number; walBytesPerUnit: number }[];
   steps: CaseResult[];
-  profile?: { rate: number; statements: TopStatement[]; cpu: CpuSummary[] };
+  profile?: { rate: number; statements: TopStatement[]; cpu: CpuSummary[]; latency?: { p50: number; samples: number; statements: (TopStatement & { perUnit: number })[] } };
   aims?: { aim: string; measured: string; met: boolean }[];
   totalSeconds: number;
 }
@@ -64,25 +64,30 @@ function caseTable(cases: CaseResult[], stepsColumn = false): string[] {
 export function judge(r: Results): { ratios: string[]; aims: NonNullable<Results['aims']> } {
   const t = (id: string) => r.throughput.find((c) => c.id === id) ?? r.http.find((c) => c.id === id);
   const l = (id: string) => r.latency.find((c) => c.id === id);
-  const set1 = t('weir-set1');
-  const pure3 = t('weir-pure3');
   const lines: string[] = [];
-  for (const [label, w] of [['Weir 1-task workflow', set1], ['Weir 3-task workflow', pure3]] as const) {
+  const pb = t('pgboss-tuned');
+  const gd = t('graphile-default');
+  for (const id of ['weir-set1-default', 'weir-set1-tuned', 'weir-pure3-default', 'weir-pure3-tuned']) {
+    const w = t(id);
     if (!w) continue;
     const parts = [
-      ['pg-boss tuned', t('pgboss-tuned')?.rate.median],
+      ['pg-boss tuned', pb?.rate.median],
       ['pg-boss default', t('pgboss-default')?.rate.median],
       ['graphile-worker tuned', t('graphile-tuned')?.rate.median],
-      ['graphile-worker default', t('graphile-default')?.rate.median],
+      ['graphile-worker default', gd?.rate.median],
       ['raw PGMQ round trip', r.rawPgmq],
     ] as const;
-    lines.push(`- ${label} (${fmtInt(w.rate.median)}/s) ÷ ${parts.map(([n, v]) => `${n} ${ratio(w.rate.median, v)}`).join(' · ')}`);
+    lines.push(`- ${id} (${fmtInt(w.rate.median)}/s) ÷ ${parts.map(([n, v]) => `${n} ${ratio(w.rate.median, v)}`).join(' · ')}`);
   }
-  const wh = t('weir-http3');
   const dh = t('dbos-http3');
-  if (wh) lines.push(`- Weir 3 × call: http (${fmtInt(wh.rate.median)}/s) ÷ DBOS 3 HTTP steps (${fmtInt(dh?.rate.median)}/s): ${ratio(wh.rate.median, dh?.rate.median)}`);
-  const pb = t('pgboss-tuned');
-  if (set1 && pb) lines.push(`- WAL bytes per unit, Weir 1-task ÷ pg-boss tuned: ${ratio(set1.walBytesPerUnit, pb.walBytesPerUnit)} (${fmtInt(set1.walBytesPerUnit)} vs ${fmtInt(pb.walBytesPerUnit)}); transactions per unit ${fmtNum(set1.xactsPerUnit, 2)} vs ${fmtNum(pb.xactsPerUnit, 2)}`);
+  for (const id of ['weir-http3-default', 'weir-http3-tuned']) {
+    const w = t(id);
+    if (w) lines.push(`- ${id} (${fmtInt(w.rate.median)}/s) ÷ DBOS 3 HTTP steps (${fmtInt(dh?.rate.median)}/s): ${ratio(w.rate.median, dh?.rate.median)}`);
+  }
+  for (const id of ['weir-set1-default', 'weir-set1-tuned']) {
+    const w = t(id);
+    if (w && pb) lines.push(`- WAL bytes per unit, ${id} ÷ pg-boss tuned: ${ratio(w.walBytesPerUnit, pb.walBytesPerUnit)} (${fmtInt(w.walBytesPerUnit)} vs ${fmtInt(pb.walBytesPerUnit)} B); transactions per unit ${fmtNum(w.xactsPerUnit, 3)} vs ${fmtNum(pb.xactsPerUnit, 3)}`);
+  }
   const peers = r.latency.filter((x) => x.system !== 'Weir');
   const best = peers.reduce<(typeof peers)[number] | undefined>((a, b) => (!a || b.p50 < a.p50 ? b : a), undefined);
   const wake = l('weir-notify');
@@ -93,11 +98,13 @@ export function judge(r: Results): { ratios: string[]; aims: NonNullable<Results
     if (a === undefined || b === undefined) return;
     aims.push({ aim, measured: `${fmtNum(a, 1)} vs ${fmtNum(k * b, 1)} (${ratio(a, b)})`, met: le ? a <= k * b : a >= k * b });
   };
-  add('Weir 1-task workflows/s ≥ 0.5 × pg-boss tuned jobs/s', set1?.rate.median, pb?.rate.median, 0.5);
-  add("Weir 1-task workflows/s ≥ graphile-worker's default", set1?.rate.median, t('graphile-default')?.rate.median, 1);
-  add('Weir 3 × call: http workflows/s ≥ 3 × DBOS', wh?.rate.median, dh?.rate.median, 3);
-  add('Weir WAL bytes per 1-task workflow ≤ 2 × pg-boss per job', set1?.walBytesPerUnit, pb?.walBytesPerUnit, 2, true);
-  add('Weir p50 latency with wake-up ≤ best peer', wake?.p50, best?.p50, 1, true);
+  for (const v of ['tuned', 'default'] as const) {
+    add(`Weir 1-task workflows/s (${v}) ≥ 0.5 × pg-boss tuned jobs/s`, t(`weir-set1-${v}`)?.rate.median, pb?.rate.median, 0.5);
+    add(`Weir 1-task workflows/s (${v}) ≥ graphile-worker's default`, t(`weir-set1-${v}`)?.rate.median, gd?.rate.median, 1);
+    add(`Weir 3 × call: http workflows/s (${v}) ≥ 3 × DBOS`, t(`weir-http3-${v}`)?.rate.median, dh?.rate.median, 3);
+    add(`Weir WAL bytes per 1-task workflow (${v}) ≤ 2 × pg-boss tuned per job`, t(`weir-set1-${v}`)?.walBytesPerUnit, pb?.walBytesPerUnit, 2, true);
+  }
+  add('Weir p50 latency with wake-up (defaults) ≤ best peer', wake?.p50, best?.p50, 1, true);
   return { ratios: lines, aims };
 }
 
@@ -112,7 +119,7 @@ export function render(r: Results): string {
   if (r.throughput.length) {
     out.push('', `## Throughput — ${fmtInt(r.options.units)} units enqueued in bulk, then drained; median of ${r.options.runs} runs`, '');
     out.push(...caseTable(r.throughput));
-    out.push('', `⏱ = time-capped (${r.options.defaultCapSeconds} s for defaults, ${r.options.capSeconds} s otherwise): the rate is over the units finished before the cap.`);
+    out.push('', `⏱ = time-capped (${r.options.defaultCapSeconds} s for default settings, ${r.options.capSeconds} s otherwise): the rate is over the units finished before the cap, and so are the per-unit costs.`);
   }
   if (r.http.length || r.dbosError) {
     out.push('', `## Three HTTP steps per workflow — ${fmtInt(r.options.httpUnits)} workflows, median of ${r.options.runs} runs`, '');
@@ -126,7 +133,7 @@ export function render(r: Results): string {
   }
   if (r.scaling.length) {
     const units = r.scaling[0].units;
-    out.push('', `## Scaling — Weir 1-task workflows/s by worker processes × WEIR_BATCH_SIZE (${fmtInt(units)} units, 1 run per cell, 30 s cap)`, '');
+    out.push('', `## Scaling — Weir 1-task workflows/s by worker processes × WEIR_BATCH_SIZE (WEIR_CONCURRENCY = max(32, batch), WEIR_CHECKPOINT_GROUP = max(64, batch); ${fmtInt(units)} units, 1 run per cell, ${r.options.scaleCapSeconds} s cap)`, '');
     const batches = [...new Set(r.scaling.map((x) => x.batch))];
     out.push(`| processes | ${batches.map((b) => `batch ${b}`).join(' | ')} | peak conns (largest batch) |`, `|---:|${batches.map(() => '---:|').join('')}---:|`);
     for (const p of [...new Set(r.scaling.map((x) => x.processes))]) {
@@ -139,7 +146,7 @@ export function render(r: Results): string {
     }
   }
   if (r.steps.length) {
-    out.push('', `## Step-heavy — 20 tasks (15 set, 5 call: http to a local stub) per workflow, ${fmtInt(r.options.stepUnits)} workflows`, '');
+    out.push('', `## Step-heavy — 20 tasks (15 set, 5 call: http to a local stub) per workflow, ${fmtInt(r.options.stepUnits)} workflows, 1 run`, '');
     out.push(...caseTable(r.steps, true));
   }
   const { ratios, aims } = judge(r);
@@ -154,6 +161,11 @@ export function render(r: Results): string {
     if (r.profile.statements.length) {
       out.push('| statement (pg_stat_statements) | calls | total ms | mean ms | WAL B |', '|---|---:|---:|---:|---:|');
       for (const st of r.profile.statements) out.push(`| \`${st.query.replace(/\|/g, '\\|').slice(0, 160)}\` | ${fmtInt(st.calls)} | ${fmtInt(st.totalMs)} | ${st.meanMs} | ${fmtInt(st.walBytes)} |`);
+    }
+    const lat = r.profile.latency;
+    if (lat) {
+      out.push('', `One idle start → completed (weir-notify, ${lat.samples} units, p50 ${fmtNum(lat.p50)} ms): statements per unit`, '', '| statement | per unit | mean ms |', '|---|---:|---:|');
+      for (const st of lat.statements) out.push(`| \`${st.query.replace(/\|/g, '\\|').slice(0, 160)}\` | ${st.perUnit} | ${st.meanMs} |`);
     }
     for (const c of r.profile.cpu) {
       out.push('', `CPU (self time, ${fmtInt(c.totalMs)} ms profiled):`, '', '| file or package | self ms | % |', '|---|---:|---:|');

@@ -137,15 +137,19 @@ function weirSingle(url: string, wake: boolean): Single {
   };
 }
 
-export function weirLatency(wake: boolean): LatencyCase {
+/**
+ * `env` set: a diagnostic row — the same wake-up with another worker setting (WEIR_POLL_INTERVAL=1
+ * shows what a wake-up lost while a sweep runs costs: the loop then sleeps only 1 ms after work).
+ */
+export function weirLatency(wake: boolean, env?: Record<string, string>): LatencyCase {
   return {
-    id: wake ? 'weir-notify' : 'weir-poll',
+    id: wake ? (env ? `weir-notify (${describeEnv(env)})` : 'weir-notify') : 'weir-poll',
     system: 'Weir',
     settings: wake
-      ? '1 × weir worker, defaults; start = startInstance (NOTIFY weir_wake at commit)'
+      ? `1 × weir worker, ${env ? describeEnv(env) : 'defaults'}; start = startInstance (NOTIFY weir_wake at commit)`
       : '1 × weir worker, defaults; start without NOTIFY: found by polling (WEIR_POLL_INTERVAL 50, idle back-off to 2000)',
     template: 'weir',
-    start: async (url) => startWeirWorkers(url),
+    start: async (url) => startWeirWorkers(url, env ? { env } : {}),
     open: async (url) => weirSingle(url, wake),
   };
 }
