@@ -21,7 +21,7 @@ import { useTestDatabase } from '../support/db.ts';
 import { testRunner } from '../support/runner.ts';
 import { bearer, buildApp, mintKey } from '../integration/api/_app.ts';
 import { expectClean, type App } from './hostile/api.ts';
-import { deepArray, deepObject, hostileString, mutated } from './hostile/inputs.ts';
+import { deepArray, deepObject, hostileString, mutated, storableString } from './hostile/inputs.ts';
 import { LONG, runs, within } from './hostile/mode.ts';
 
 const db = useTestDatabase();
@@ -221,6 +221,48 @@ do:
       expect(byId.get(id)?.error?.type).toBe(errorTypes.expression);
     }
     expect(byId.get(ids[2])).toMatchObject({ status: 'completed', output: { v: 2 } });
+  });
+});
+
+describe('untrusted data through the runner', () => {
+  /** JSON values with strings that look like expressions, SQL, or nothing in particular. */
+  const payload = fc.jsonValue({ maxDepth: 3 }).chain((v) =>
+    fc.dictionary(storableString, fc.oneof(storableString, fc.constant(v), fc.constantFrom('${ . }', '${ $secrets.token }', '${ $context }', '.a', 'def f: f; f')), { maxKeys: 5 }),
+  );
+
+  test('instance input and event data are data: echoed verbatim, never evaluated as expressions', { timeout: LONG ? 1_200_000 : 60_000 }, async () => {
+    const post = (path: string, body: string, type: string) => app.request(path, { method: 'POST', headers: bearer(admin, { 'content-type': type }), body });
+    expect((await post('/v1/workflows', `document: { dsl: 1.0.0, namespace: dsl, name: echo, version: 1.0.0 }
+do:
+  - copy: { set: { echoed: '\${ .payload }' } }
+`, 'application/yaml')).status).toBe(201);
+    expect((await post('/v1/workflows', `document: { dsl: 1.0.0, namespace: dsl, name: hear, version: 1.0.0 }
+do:
+  - hear: { listen: { to: { one: { with: { type: dsl.fuzz.payload } } } } }
+`, 'application/yaml')).status).toBe(201);
+    // No event window: each listener hears the event published after it, not an earlier run's.
+    const runner = testRunner(db.current.sql, { WEIR_EVENT_WINDOW: '0' });
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(payload, async (data) => {
+        n++;
+        const started = await expectClean(await post('/v1/workflows/dsl/echo/instances', JSON.stringify({ payload: data }), 'application/json'), 'start');
+        const listener = await expectClean(await post('/v1/workflows/dsl/hear/instances', '{}', 'application/json'), 'listen');
+        await runner.drain({ maxMillis: 10_000 });
+        const event = { specversion: '1.0', id: `p${n}-${Math.random()}`, source: '/fuzz', type: 'dsl.fuzz.payload', data };
+        expect((await expectClean(await post('/v1/events', JSON.stringify(event), 'application/cloudevents+json'), 'event')).status).toBe(202);
+        const report = await runner.drain({ maxMillis: 10_000 });
+        expect(report.errors).toBe(0);
+        const echo = await expectClean(await app.request(`/v1/instances/${(started.body as { id: string }).id}`, { headers: bearer(admin) }), 'echo');
+        expect(echo.body).toMatchObject({ status: 'completed', output: { echoed: data } });
+        const heard = await expectClean(await app.request(`/v1/instances/${(listener.body as { id: string }).id}`, { headers: bearer(admin) }), 'heard');
+        expect((heard.body as { status: string }).status).toBe('completed');
+        const output = (heard.body as { output: unknown }).output;
+        // A `listen … one` outputs the consumed events' data, in a list.
+        expect(output).toEqual([data]);
+      }),
+      { numRuns: runs(10, 500) },
+    );
   });
 });
 
