@@ -3,12 +3,14 @@
  * Postgres — a 3-task pure workflow and a workflow of three `call: http` steps to a local stub —
  * at batch sizes 1, 10 and 50 with 1 and 2 replicas, group commit on and off, and idle latency
  * (start → completed, from the instances' own database timestamps) with the NOTIFY wake-up.
- * Beside them, the raw PGMQ send→read→delete round trip on the same server. Figures only.
+ * Beside them, the raw PGMQ send→read→delete round trip on the same server, and the cost of
+ * concurrency limits (flow control) against the same workflow unlimited. Figures only.
  */
 import { openPostgres } from '../src/store/postgres-js.ts';
 import { pgmq } from '../src/store/queries/pgmq.ts';
 import { registerWorkflow } from '../src/runner/index.ts';
 import { startInstance } from '../src/store/queries/instances.ts';
+import { startWorkflow } from '../src/runner/flow.ts';
 import type { Sql } from '../src/store/sql.ts';
 import { startStub } from '../test/support/stub-server.ts';
 import { spawnWorker, type WorkerProcess } from '../test/support/workers.ts';
@@ -35,6 +37,21 @@ do:
   - two: { call: http, with: { method: get, endpoint: '${stub.url}/2' } }
   - three: { call: http, with: { method: get, endpoint: '${stub.url}/3' } }
 `);
+
+// The same pure workflow under a concurrency limit that never binds (the cost of the slots
+// alone), and under one that binds (4 running per key, 50 keys: queueing and promotion).
+for (const [name, concurrency] of [
+  ['pure3free', `{ limit: 100000 }`],
+  ['pure3keyed', `{ limit: 4, key: '\${ (.n % 50 | tostring) }' }`],
+] as const) {
+  await registerWorkflow(sql, `
+document: { dsl: '1.0.0', namespace: bench, name: ${name}, version: '1.0.0', metadata: { weir: { concurrency: ${concurrency} } } }
+do:
+  - a: { set: { x: '\${ .n + 1 }' } }
+  - b: { switch: [ { big: { when: '\${ .x > 10 }', then: c } }, { small: { then: c } } ] }
+  - c: { set: { y: '\${ .x * 2 }' } }
+`);
+}
 
 /** Bulk start: instances and their start messages in one statement each, then one NOTIFY. */
 async function bulkStart(name: string, count: number): Promise<void> {
@@ -96,6 +113,26 @@ async function throughput(name: string, count: number, replicas: number, batch: 
   });
 }
 
+/** Starts through startWorkflow (flow control applied) before the workers run; times the drain. */
+async function prestartedThroughput(name: string, count: number, replicas: number, batch: number): Promise<number> {
+  await reset();
+  await sql`TRUNCATE weir.slots`;
+  for (let i = 0; i < count; i += 500) {
+    await sql.begin(async (tx) => {
+      for (let n = i; n < Math.min(count, i + 500); n++) {
+        await startWorkflow(tx, { namespace: 'bench', workflowName: name, workflowVersion: '1.0.0', queue: 'weir_default', input: { n } });
+      }
+    });
+  }
+  return withWorkers(replicas, { WEIR_BATCH_SIZE: String(batch), WEIR_CONCURRENCY: String(Math.max(batch, 8)) }, async () => {
+    const t0 = performance.now();
+    await sql`SELECT pg_notify('weir_wake', 'weir_default')`;
+    const ok = await waitAll(count);
+    if (!ok) console.error(`  (timed out: ${name})`);
+    return (count * 1000) / (performance.now() - t0);
+  });
+}
+
 async function rawRoundTrip(clients = 8, seconds = 3): Promise<number> {
   const q = 'bench_raw';
   await pgmq.create(sql, q);
@@ -150,6 +187,16 @@ for (const [name, count] of [['pure3', pureCount], ['http3', httpCount]] as cons
 const grouped = await throughput('pure3', pureCount, 1, 50, 64);
 const ungrouped = await throughput('pure3', pureCount, 1, 50, 1);
 console.log(`\ngroup commit (pure3, 1 replica, batch 50): on ${fmt(grouped)}/s, off ${fmt(ungrouped)}/s (×${(grouped / ungrouped).toFixed(2)})`);
+const flowCount = Math.min(pureCount, 3000);
+const free = await prestartedThroughput('pure3', flowCount, 1, 50);
+const loose = await prestartedThroughput('pure3free', flowCount, 1, 50);
+const keyed = await prestartedThroughput('pure3keyed', flowCount, 1, 50);
+console.log(`\nconcurrency limits (pure3, ${flowCount} started through startWorkflow, 1 replica, batch 50):`);
+console.log(`| workflow | workflows/s | ÷ unlimited |`);
+console.log(`|---|---:|---:|`);
+console.log(`| unlimited | ${fmt(free)} | 1.00 |`);
+console.log(`| limit 100000 (never binds: slot cost alone) | ${fmt(loose)} | ${(loose / free).toFixed(2)} |`);
+console.log(`| limit 4 per key, 50 keys (binds: queue + promote) | ${fmt(keyed)} | ${(keyed / free).toFixed(2)} |`);
 const lat = await idleLatency();
 console.log(`idle latency start→completed with NOTIFY wake-up (DB timestamps): p50 ${lat.p50.toFixed(1)} ms, p95 ${lat.p95.toFixed(1)} ms, p99 ${lat.p99.toFixed(1)} ms`);
 

@@ -59,15 +59,23 @@ CREATE TRIGGER instances_release_slot
 
 -- Task rate limits: one token bucket per key in weir.rate_limits (`task:<key>`), `limits[i]`
 -- tokens per `periods_ms[i]`, capacity `limits[i]`, refilled from the real clock (rate limits
--- protect real systems; the test clock does not move them). All or nothing: when every key has a
--- token, one is taken from each and 0 returned; otherwise nothing is taken and the result is the
--- milliseconds until the scarcest key has one. Rows are locked in key order (no deadlock).
-CREATE OR REPLACE FUNCTION weir.take_tokens(keys text[], limits float8[], periods_ms float8[])
-RETURNS float8 LANGUAGE plpgsql AS $$
+-- protect real systems; the test clock does not move them). All or nothing, rows locked in key
+-- order (no deadlock):
+-- - every key has a token: one is taken from each; wait_ms = 0.
+-- - else, when the scarcest key has one within `max_wait_ms`: the tokens are *reserved* (the
+--   buckets go into debt) and wait_ms says when they are due; the caller comes back then and
+--   calls without taking again (reserved = true). Reservations queue callers in token order, so
+--   contention costs no retries.
+-- - else nothing is taken (reserved = false): come back after wait_ms and try again.
+DROP FUNCTION IF EXISTS weir.take_tokens(text[], float8[], float8[]);
+CREATE OR REPLACE FUNCTION weir.take_tokens(keys text[], limits float8[], periods_ms float8[], max_wait_ms float8,
+                                            OUT wait_ms float8, OUT reserved boolean)
+LANGUAGE plpgsql AS $$
 DECLARE
   r record;
-  wait_ms float8 := 0;
 BEGIN
+  wait_ms := 0;
+  reserved := false;
   INSERT INTO weir.rate_limits (key, tokens, updated_at)
   SELECT DISTINCT ON (k.key) k.key, k.lim, clock_timestamp()
     FROM unnest(keys, limits) AS k(key, lim)
@@ -85,26 +93,30 @@ BEGIN
       wait_ms := greatest(wait_ms, (r.need - r.available) * r.period / r.lim);
     END IF;
   END LOOP;
-  IF wait_ms > 0 THEN
-    RETURN ceil(wait_ms);
+  wait_ms := ceil(wait_ms);
+  IF wait_ms > max_wait_ms THEN
+    RETURN;
   END IF;
+  reserved := wait_ms > 0;
   UPDATE weir.rate_limits rl
      SET tokens = least(b.lim, rl.tokens + extract(epoch FROM clock_timestamp() - rl.updated_at) * 1000 * b.lim / b.period) - b.need,
          updated_at = clock_timestamp()
     FROM (SELECT k.key, count(*)::float8 AS need, min(k.lim) AS lim, max(k.period) AS period
             FROM unnest(keys, limits, periods_ms) AS k(key, lim, period) GROUP BY k.key) b
    WHERE rl.key = b.key;
-  RETURN 0;
 END $$;
 
 -- Hands a message back for `delay_ms` without counting the delivery (a rate-limited activation
--- is not a failed one: it must not creep toward WEIR_MAX_DELIVERIES).
-CREATE OR REPLACE FUNCTION weir.defer_message(queue_name text, id bigint, delay_ms integer)
+-- is not a failed one: it must not creep toward WEIR_MAX_DELIVERIES), merging `patch` into its
+-- body (a rate-limit reservation it will use when it comes back).
+DROP FUNCTION IF EXISTS weir.defer_message(text, bigint, integer);
+CREATE OR REPLACE FUNCTION weir.defer_message(queue_name text, id bigint, delay_ms integer, patch jsonb DEFAULT '{}')
 RETURNS boolean LANGUAGE plpgsql AS $$
 DECLARE n integer;
 BEGIN
-  EXECUTE format('UPDATE pgmq.%I SET vt = clock_timestamp() + make_interval(secs => $2 / 1000.0), read_ct = greatest(read_ct - 1, 0) WHERE msg_id = $1',
-                 pgmq.format_table_name(queue_name, 'q')) USING id, greatest(delay_ms, 0);
+  EXECUTE format('UPDATE pgmq.%I SET vt = clock_timestamp() + make_interval(secs => $2 / 1000.0), read_ct = greatest(read_ct - 1, 0),
+                                    message = message || $3 WHERE msg_id = $1',
+                 pgmq.format_table_name(queue_name, 'q')) USING id, greatest(delay_ms, 0), coalesce(patch, '{}'::jsonb);
   GET DIAGNOSTICS n = ROW_COUNT;
   RETURN n > 0;
 END $$;

@@ -23,19 +23,24 @@ import { deliverCallback } from './callbacks.ts';
 import { admit } from './flow.ts';
 import { rateLimitedTotal } from './metrics.ts';
 
+/** How far ahead a rate-limited call may reserve its token (beyond it: come back and try again). */
+const MAX_RESERVATION_MS = 30_000;
+
 /**
- * Takes one token per rate-limited call of a round, all or nothing (`weir.take_tokens`); returns
- * 0, or the milliseconds until the scarcest bucket has a token.
+ * Takes one token per rate-limited call of a round, all or nothing (`weir.take_tokens`), except
+ * for calls whose token this message already reserved. Returns 0 (go), or how long to wait and
+ * whether the tokens are reserved for then.
  */
-async function takeRateLimitTokens(sql: Sql, round: HttpEffect[]): Promise<number> {
-  const limited = round.filter((e) => e.rateLimit);
-  if (!limited.length) return 0;
-  const [r] = await sql<{ wait: number }>`
-    SELECT weir.take_tokens(
+async function takeRateLimitTokens(sql: Sql, round: HttpEffect[], reserved: Set<string>): Promise<{ waitMs: number; reserved: boolean }> {
+  const limited = round.filter((e) => e.rateLimit && !reserved.delete(e.id));
+  if (!limited.length) return { waitMs: 0, reserved: false };
+  const [r] = await sql<{ wait_ms: number; reserved: boolean }>`
+    SELECT * FROM weir.take_tokens(
       ARRAY(SELECT jsonb_array_elements_text(${json(limited.map((e) => `task:${e.rateLimit!.key}`))}::jsonb)),
       ARRAY(SELECT (jsonb_array_elements_text(${json(limited.map((e) => e.rateLimit!.limit))}::jsonb))::float8),
-      ARRAY(SELECT (jsonb_array_elements_text(${json(limited.map((e) => e.rateLimit!.periodMs))}::jsonb))::float8)) AS wait`;
-  return Number(r.wait);
+      ARRAY(SELECT (jsonb_array_elements_text(${json(limited.map((e) => e.rateLimit!.periodMs))}::jsonb))::float8),
+      ${MAX_RESERVATION_MS}::float8)`;
+  return { waitMs: Number(r.wait_ms), reserved: r.reserved };
 }
 
 /** Metric label for a rate-limit key: bounded, so a per-tenant key cannot blow up the series count. */
@@ -63,6 +68,8 @@ export interface ActivationDeps {
   /** Standard Webhooks secret (`whsec_…`) that signs completion callbacks. */
   callbackSecret?: string;
   runtime?: EngineContext['runtime'];
+  /** Told how long a rate-limited message was handed back for (the loop wakes up for it). */
+  onDefer?: (delayMs: number) => void;
 }
 
 /** `limited`: a rate limit had no token; the message was handed back for later, uncounted. */
@@ -150,6 +157,8 @@ export async function activate(deps: ActivationDeps, queue: string, msg: Message
   let pending: HttpEffect[] = row.pending ?? [];
   const acc = newAccumulator(deps.eventWindowSeconds ?? 0, secrets ?? {}, deps.maxHistory);
   let changed = false;
+  // Rate-limit tokens this message reserved before it was handed back (used once).
+  const reservations = new Set(Array.isArray(body?.rateReserved) ? (body.rateReserved as string[]) : []);
 
   if (stimulus && !isStale(state, stimulus)) {
     const r = advance(workflow, state, stimulus, ctx());
@@ -169,12 +178,16 @@ export async function activate(deps: ActivationDeps, queue: string, msg: Message
   try {
     while (pending.length) {
       const round = pending;
-      const waitMs = await takeRateLimitTokens(deps.sql, round);
-      if (waitMs > 0) {
-        // Over a rate limit: hand the message back (uncounted) for when a token is due, with
-        // jitter so deferred activations do not all return at once. What this activation computed
-        // since its last checkpoint is redone then (the interpreter is deterministic).
-        await pgmq.defer(deps.sql, queue, msg.msgId, waitMs + Math.random() * waitMs);
+      const limit = await takeRateLimitTokens(deps.sql, round, reservations);
+      if (limit.waitMs > 0) {
+        // Over a rate limit: hand the message back (uncounted) for when its tokens are due —
+        // reserved for it, so it then calls without asking again (effect ids are deterministic);
+        // unreserved (too far ahead), it asks again then, with jitter. What this activation
+        // computed since its last checkpoint is redone (the interpreter is deterministic).
+        const delay = limit.reserved ? limit.waitMs : limit.waitMs * (1 + Math.random());
+        const patch = limit.reserved ? { rateReserved: round.filter((e) => e.rateLimit).map((e) => e.id) } : {};
+        await pgmq.defer(deps.sql, queue, msg.msgId, delay, patch);
+        deps.onDefer?.(delay);
         for (const e of round) if (e.rateLimit) rateLimitedTotal.inc({ key: metricKey(e.rateLimit.key) });
         return 'limited';
       }

@@ -58,6 +58,8 @@ export class Runner {
   readonly #errorKinds = new Set<string>();
   #loop: Promise<void> | undefined;
   #lastPurge = 0;
+  /** When the earliest message this replica handed back to a rate limit is due again. */
+  #nextDeferred = Number.POSITIVE_INFINITY;
   /** Messages asked for so far: paces the oldest-first share of priority reads. */
   #requested = 0;
   #lastClock = Number.NEGATIVE_INFINITY;
@@ -140,6 +142,9 @@ export class Runner {
       ...(this.#o.secrets ? { secrets: this.#o.secrets } : {}),
       ...(this.#o.runtime ? { runtime: this.#o.runtime } : {}),
       ...(this.#o.callbackSecret ? { callbackSecret: this.#o.callbackSecret } : {}),
+      onDefer: (delayMs: number) => {
+        this.#nextDeferred = Math.min(this.#nextDeferred, performance.now() + delayMs);
+      },
     };
     for (const m of batch) this.#inflight.set(m.msgId, queue);
     // One statement loads the rows for the first message of every lane; later messages of a lane
@@ -237,6 +242,13 @@ export class Runner {
           // A full batch means more is waiting: sweep again at once.
           const full = r.messages >= this.#o.runner.batchSize;
           delay = full ? 0 : busy ? pollIntervalMs : idleDelay;
+          // Messages handed back to a rate limit come back at a known time: be there, not a
+          // backed-off poll interval later.
+          if (this.#nextDeferred !== Number.POSITIVE_INFINITY) {
+            const due = this.#nextDeferred - performance.now();
+            if (due <= 0) this.#nextDeferred = Number.POSITIVE_INFINITY;
+            else delay = Math.min(delay, due + 1);
+          }
         } catch (error) {
           this.#logOnce(error as Error, { where: 'sweep' });
           idleDelay = Math.min(pollIntervalMaxMs, Math.max(idleDelay * 2, 250));

@@ -37,6 +37,7 @@ export const DrainResult = z
     conflicts: z.number().int(),
     dead: z.number().int(),
     errors: z.number().int(),
+    limited: z.number().int().openapi({ description: 'activations handed back by a task rate limit' }),
     timersFired: z.number().int(),
     schedulesFired: z.number().int(),
     ms: z.number(),

@@ -68,9 +68,10 @@ export const pgmq = {
     const rows = await sql<MessageRow>`SELECT * FROM weir.read(${queue}::text, ${vtSeconds}::int, ${qty}::int, ${fifo}::int)`;
     return rows.map((r) => toMessage<T>(r));
   },
-  /** Hides a message for `delayMs` without counting the delivery (`weir.defer_message`). */
-  async defer(sql: Sql, queue: string, msgId: number, delayMs: number): Promise<boolean> {
-    const [r] = await sql<{ ok: boolean }>`SELECT weir.defer_message(${queue}::text, ${msgId}::bigint, ${Math.ceil(delayMs)}::int) AS ok`;
+  /** Hides a message for `delayMs` without counting the delivery, merging `patch` into its body (`weir.defer_message`). */
+  async defer(sql: Sql, queue: string, msgId: number, delayMs: number, patch: Record<string, unknown> = {}): Promise<boolean> {
+    const [r] = await sql<{ ok: boolean }>`
+      SELECT weir.defer_message(${queue}::text, ${msgId}::bigint, ${Math.ceil(delayMs)}::int, ${json(patch)}::jsonb) AS ok`;
     return r.ok;
   },
   async pop<T = unknown>(sql: Sql, queue: string): Promise<Message<T> | undefined> {
