@@ -25,6 +25,24 @@ export default defineConfig({
           pool: 'forks',
         },
       },
+      // `chaos` (npm run test:chaos, WEIR_CHAOS=long): the reliability battery of test/chaos at full
+      // size, one file at a time (each starts its own replicas, some their own Postgres). Defined
+      // only then, so `vitest run` does not run the battery a second time beside `integration`.
+      ...(process.env.WEIR_CHAOS === 'long'
+        ? [
+            {
+              test: {
+                name: 'chaos',
+                include: ['test/chaos/**/*.test.ts'],
+                globalSetup: ['test/support/global-setup.ts'],
+                testTimeout: 900_000,
+                hookTimeout: 300_000,
+                pool: 'forks' as const,
+                fileParallelism: false,
+              },
+            },
+          ]
+        : []),
     ],
   },
 });
