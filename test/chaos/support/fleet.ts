@@ -14,7 +14,7 @@ const repo = new URL('../../../', import.meta.url).pathname;
 /** Bootstrap admin key every replica accepts (auth is on with DATABASE_URL). */
 export const ADMIN_KEY = 'chaos-admin-key-0123456789abcdef';
 
-export type Role = 'serve' | 'worker';
+export type Role = 'serve' | 'api' | 'worker';
 
 export interface Replica {
   role: Role;
@@ -63,7 +63,7 @@ export class Fleet {
   }
 
   async spawn(role: Role, env: Record<string, string> = {}, port?: number): Promise<Replica> {
-    const p = role === 'serve' ? (port ?? (await freePort())) : undefined;
+    const p = role !== 'worker' ? (port ?? (await freePort())) : undefined;
     const full = { ...this.#base, ...env, ...(p ? { PORT: String(p) } : {}) };
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', role], {
       cwd: repo,
@@ -117,7 +117,7 @@ export class Fleet {
     return r;
   }
 
-  /** Waits for `/health/ready` (serve) to answer 200. */
+  /** Waits for `/health/ready` (serve, api) to answer 200. */
   async ready(r: Replica, ms = 60_000): Promise<void> {
     if (!r.url) throw new Error('only serve replicas have /health/ready');
     const ok = await until(async () => (await fetch(`${r.url}/health/ready`)).status === 200, ms, 100);

@@ -9,12 +9,15 @@ import type { Sql } from '../../../src/store/sql.ts';
 
 export const NAMESPACE = 'chaos';
 
-/** `wait` 30 s of database time, then the effect with retries 10 s apart, then done. */
-export function effectWorkflow(stubUrl: string, name = 'effect'): string {
+/**
+ * `wait` 30 s of database time, then the effect with retries 10 s apart, then done. `wait: false`
+ * leaves the wait out (scenarios that must not move the clock: heartbeats age on it).
+ */
+export function effectWorkflow(stubUrl: string, name = 'effect', options: { wait?: boolean } = {}): string {
   return `
 document: { dsl: '1.0.0', namespace: ${NAMESPACE}, name: ${name}, version: '1.0.0' }
-do:
-  - pause: { wait: { seconds: 30 } }
+do:${options.wait === false ? '' : `
+  - pause: { wait: { seconds: 30 } }`}
   - guarded:
       try:
         - effect:
