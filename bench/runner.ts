@@ -171,6 +171,9 @@ async function idleLatency(samples = 100): Promise<{ p50: number; p95: number; p
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+// BENCH_ONLY=flow runs just the concurrency-limit comparison.
+const only = process.env.BENCH_ONLY;
+if (only !== 'flow') {
 const raw = await rawRoundTrip();
 console.log(`\nraw PGMQ send→read→delete round trips, 8 clients: ${fmt(raw)}/s\n`);
 console.log(`| workflow | replicas | batch | workflows/s | ÷ raw PGMQ |`);
@@ -187,6 +190,7 @@ for (const [name, count] of [['pure3', pureCount], ['http3', httpCount]] as cons
 const grouped = await throughput('pure3', pureCount, 1, 50, 64);
 const ungrouped = await throughput('pure3', pureCount, 1, 50, 1);
 console.log(`\ngroup commit (pure3, 1 replica, batch 50): on ${fmt(grouped)}/s, off ${fmt(ungrouped)}/s (×${(grouped / ungrouped).toFixed(2)})`);
+}
 const flowCount = Math.min(pureCount, 3000);
 const free = await prestartedThroughput('pure3', flowCount, 1, 50);
 const loose = await prestartedThroughput('pure3free', flowCount, 1, 50);
@@ -197,8 +201,11 @@ console.log(`|---|---:|---:|`);
 console.log(`| unlimited | ${fmt(free)} | 1.00 |`);
 console.log(`| limit 100000 (never binds: slot cost alone) | ${fmt(loose)} | ${(loose / free).toFixed(2)} |`);
 console.log(`| limit 4 per key, 50 keys (binds: queue + promote) | ${fmt(keyed)} | ${(keyed / free).toFixed(2)} |`);
+if (only !== 'flow') {
 const lat = await idleLatency();
 console.log(`idle latency start→completed with NOTIFY wake-up (DB timestamps): p50 ${lat.p50.toFixed(1)} ms, p95 ${lat.p95.toFixed(1)} ms, p99 ${lat.p99.toFixed(1)} ms`);
+
+}
 
 await stub.close();
 await handle.close();
