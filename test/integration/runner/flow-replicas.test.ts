@@ -169,3 +169,31 @@ do:
   const dead = await sql<{ n: number }>`SELECT count(*)::int AS n FROM weir.instances WHERE workflow_name = 'paced' AND status <> 'completed'`;
   expect(dead[0].n).toBe(0);
 });
+
+test('queue affinity: a workflow runs only on replicas serving its queue (WEIR_QUEUES)', async () => {
+  const sql = db.current.sql;
+  const doc = (name: string, queue?: string) => `
+document:
+  dsl: '1.0.0'
+  namespace: flow
+  name: ${name}
+  version: '1.0.0'
+${queue ? `  metadata: { weir: { queue: ${queue} } }` : ''}
+do:
+  - out: { set: { n: '\${ .n }' } }
+`;
+  expect((await registerWorkflow(sql, doc('heavy', 'cpu_pool'))).queue).toBe('cpu_pool');
+  expect((await registerWorkflow(sql, doc('light'))).queue).toBe('weir_default');
+  for (let n = 0; n < 10; n++) {
+    await startWorkflow(sql, { namespace: 'flow', workflowName: 'heavy', workflowVersion: '1.0.0', queue: 'cpu_pool', input: { n } });
+    await startWorkflow(sql, { namespace: 'flow', workflowName: 'light', workflowVersion: '1.0.0', queue: 'weir_default', input: { n } });
+  }
+  const count = async (name: string) =>
+    (await sql<{ n: number }>`SELECT count(*)::int AS n FROM weir.instances WHERE workflow_name = ${name} AND status = 'completed'`)[0].n;
+  workers.push(spawnWorker({ ...env(), WEIR_QUEUES: 'weir_default' }));
+  await until(async () => (await count('light')) === 10, 60_000, 'the default pool to run the light ones');
+  // The default pool never touches the cpu_pool queue.
+  expect(await count('heavy')).toBe(0);
+  workers.push(spawnWorker({ ...env(), WEIR_QUEUES: 'cpu_pool', WEIR_CONCURRENCY: '2' }));
+  await until(async () => (await count('heavy')) === 10, 60_000, 'the cpu pool to run the heavy ones');
+});
