@@ -10,6 +10,17 @@ import { bytesToBase64 } from '../crypto.ts';
 
 const attributeName = /^[a-z0-9]{1,20}$/;
 const nonEmpty = (what: string) => z.string({ error: `${what} must be a string` }).min(1, { error: `${what} must not be empty` });
+const utf8 = new TextEncoder();
+/**
+ * `id`, `source` and `type` are indexed (the primary key is (source, id); type has an index), and
+ * Postgres refuses a btree entry past ~2.7 kB: a 10,000-character id was a 500. 1 KiB each keeps
+ * (source, id) under the limit whatever the characters.
+ */
+export const MAX_KEY_ATTRIBUTE_BYTES = 1024;
+const indexed = (what: string) =>
+  nonEmpty(what).refine((s) => s.length <= MAX_KEY_ATTRIBUTE_BYTES && utf8.encode(s).length <= MAX_KEY_ATTRIBUTE_BYTES, {
+    error: `${what} must be at most ${MAX_KEY_ATTRIBUTE_BYTES} bytes (UTF-8)`,
+  });
 const rfc3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 const absoluteUri = /^[a-zA-Z][a-zA-Z0-9+.-]*:\S*$/;
 const mediaType = /^[\w.+-]+\/[\w.+-]+(\s*;.*)?$/;
@@ -17,9 +28,9 @@ const mediaType = /^[\w.+-]+\/[\w.+-]+(\s*;.*)?$/;
 export const CloudEventSchema = z
   .object({
     specversion: z.literal('1.0', { error: 'specversion must be "1.0"' }),
-    id: nonEmpty('id'),
-    source: nonEmpty('source').refine((s) => !/\s/.test(s), { error: 'source must be a URI-reference' }),
-    type: nonEmpty('type'),
+    id: indexed('id'),
+    source: indexed('source').refine((s) => !/\s/.test(s), { error: 'source must be a URI-reference' }),
+    type: indexed('type'),
     subject: nonEmpty('subject').optional(),
     time: z.string().refine((t) => rfc3339.test(t) && !Number.isNaN(Date.parse(t)), { error: 'time must be an RFC 3339 timestamp' }).optional(),
     datacontenttype: z.string().regex(mediaType, { error: 'datacontenttype must be an RFC 2046 media type' }).optional(),

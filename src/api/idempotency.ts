@@ -28,7 +28,10 @@ export function idempotency(options: { sql: () => Sql; ttlSeconds: number }): Mi
     const sql = options.sql();
     const p = c.get('principal' as never) as Principal | undefined;
     const url = new URL(c.req.url);
-    const scope = `${p?.id ?? 'anonymous'} ${c.req.method} ${url.pathname}`;
+    // A long path (a 20,000-character name) would not fit the primary key's btree entry (a 500):
+    // past 512 characters the scope holds the path's digest instead.
+    const path = url.pathname.length > 512 ? `sha256:${await sha256Hex(url.pathname)}` : url.pathname;
+    const scope = `${p?.id ?? 'anonymous'} ${c.req.method} ${path}`;
     // Bytes, not text: Hono derives later text()/json() from this cached body, and a binary
     // CloudEvent's data must survive unchanged.
     const body = new Uint8Array(await c.req.arrayBuffer());

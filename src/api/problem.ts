@@ -52,9 +52,9 @@ export function problemResponse(c: Context, p: Problem, headers: Record<string, 
 }
 
 /**
- * SQLSTATEs that mean "this input value cannot be stored" (class 22, data exception, and 54001,
- * a value nested too deep for the server's stack), as raised while a request's own values are
- * written or compared.
+ * SQLSTATEs that mean "this input value cannot be stored" (class 22, data exception; 54000, a
+ * value too long for its index; 54001, a value nested too deep for the server's stack), as raised
+ * while a request's own values are written or compared.
  */
 const unstorableStates = new Set([
   '22001', // string_data_right_truncation
@@ -64,6 +64,7 @@ const unstorableStates = new Set([
   '22021', // character_not_in_repertoire (U+0000 in text)
   '22P02', // invalid_text_representation
   '22P05', // untranslatable_character (\u0000 or a lone surrogate in jsonb)
+  '54000', // program_limit_exceeded (a value too long for its btree index entry)
   '54001', // statement_too_complex (stack depth)
 ]);
 

@@ -267,6 +267,32 @@ describe('regressions found by the fuzzer (each was a 500)', () => {
     }
   });
 
+  test('values too long for their btree index (event id/source/type, version, delivery id, a long path with Idempotency-Key) are 4xx', async () => {
+    // Random, so Postgres cannot compress them under the ~2.7 kB index entry limit.
+    const long = (n: number) => Array.from({ length: n }, () => 'abcdefghijklmnopqrstuvwxyz0123456789'[Math.floor(Math.random() * 36)]).join('');
+    for (const attr of ['id', 'source', 'type'] as const) {
+      const event = { specversion: '1.0', id: 'ok', source: '/ok', type: 't', [attr]: (attr === 'source' ? '/' : '') + long(10_000) };
+      const a = await expectClean(await call('POST', '/v1/events', JSON.stringify(event), 'application/cloudevents+json'), attr);
+      expect(a.status, a.text).toBe(422);
+      expect((a.body as { errors: { pointer: string }[] }).errors[0].pointer).toBe(`/${attr}`);
+    }
+    const atLimit = await expectClean(await call('POST', '/v1/events', JSON.stringify({ specversion: '1.0', id: long(1024), source: `/${long(1023)}`, type: long(1024) }), 'application/cloudevents+json'), 'at the limit');
+    expect(atLimit.status, atLimit.text).toBe(202);
+    const version = await expectClean(await call('POST', '/v1/workflows', `document: { dsl: 1.0.0, namespace: fz, name: longver, version: 1.0.0-${long(9_000)} }\ndo:\n  - t: { set: { a: 1 } }\n`, 'application/yaml'), 'version');
+    expect(version.status, version.text).toBe(422);
+    expect((version.body as { errors: { pointer: string }[] }).errors[0].pointer).toBe('/document/version');
+    const hook = await expectClean(await call('POST', '/v1/hooks', JSON.stringify({ name: 'longtype', namespace: 'fz', target: { kind: 'event', type: long(5_000) } })), 'hook');
+    expect(hook.status, hook.text).toBe(422);
+    const [{ s }] = await db.current.sql<{ s: number }>`SELECT floor(EXTRACT(EPOCH FROM weir.now()))::int AS s`;
+    const id = long(5_000);
+    const signature = await standardSignature(hookSecret, id, s, enc.encode('{}'));
+    const delivery = await expectClean(await app.request('/v1/hooks/h1', { method: 'POST', headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(s), 'webhook-signature': signature }, body: '{}' }), 'delivery');
+    expect(delivery.status, delivery.text).toBe(401);
+    const path = `/v1/workflows/${long(10_000)}/${long(10_000)}/instances`;
+    const keyed = await expectClean(await app.request(path, { method: 'POST', headers: bearer(admin, { 'content-type': 'application/json', 'idempotency-key': 'long-path' }), body: '{}' }), 'long path');
+    expect(keyed.status, keyed.text).toBe(404);
+  });
+
   test('year 0000 (valid RFC 3339 for zod, out of range for Postgres) is a 422 with its pointer', async () => {
     const list = await expectClean(await call('GET', '/v1/instances?createdAfter=0000-01-01T00:00:00Z'), 'list');
     expect(list.status).toBe(422);

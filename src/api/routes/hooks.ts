@@ -10,6 +10,7 @@ import { deleteHook, getHook, getHookSecrets, insertHook, listHooks, recordDeliv
 import { startWorkflow } from '../../runner/flow.ts';
 import { uuidv7 } from '../../store/uuid.ts';
 import { authorize, visibleNamespaces } from '../auth.ts';
+import { MAX_KEY_ATTRIBUTE_BYTES } from '../cloudevents.ts';
 import { assertStorable, authErrors, errors, IdempotencyHeaders, security } from '../common.ts';
 import type { ApiContext, AppEnv } from '../context.ts';
 import type { SecretBox } from '../../crypto.ts';
@@ -20,10 +21,15 @@ import { takeToken } from '../queries/rate-limits.ts';
 import { newWebhookSecret, verifyWebhook } from '../webhooks.ts';
 import { instanceView } from './instances.ts';
 
+const fitsIndex = (s: string) => new TextEncoder().encode(s).length <= MAX_KEY_ATTRIBUTE_BYTES;
+const tooLong = `at most ${MAX_KEY_ATTRIBUTE_BYTES} bytes (UTF-8)`;
+
 const Target = z
   .discriminatedUnion('kind', [
     z.object({ kind: z.literal('start'), workflow: z.object({ name: z.string().min(1), version: z.string().min(1).optional() }) }),
-    z.object({ kind: z.literal('event'), type: z.string().min(1), source: z.string().min(1).optional() }),
+    // type and source become the published event's indexed attributes: the same bound as POST /v1/events
+    // (a refinement, not maxLength, so the OpenAPI document is unchanged).
+    z.object({ kind: z.literal('event'), type: z.string().min(1).refine(fitsIndex, { error: tooLong }), source: z.string().min(1).refine(fitsIndex, { error: tooLong }).optional() }),
   ])
   .openapi('HookTarget');
 const Hook = z

@@ -29,7 +29,9 @@ export const document: z.ZodType<M.Document> = z.strictObject({
   dsl: z.string().regex(semver, { message: "expected the DSL version as semver, e.g. '1.0.3'" }),
   namespace: labelString('namespace'),
   name: labelString('name'),
-  version: z.string().regex(semver, { message: "expected a semantic version, e.g. '1.0.0'" }),
+  // At most 255: the version is part of the workflows table's primary key, and a btree entry
+  // past ~2.7 kB is refused by Postgres (a 9,000-character pre-release tag was a 500).
+  version: z.string().max(255, { message: 'a version is at most 255 characters' }).regex(semver, { message: "expected a semantic version, e.g. '1.0.0'" }),
   title: z.string().optional(),
   summary: z.string().optional(),
   tags: anyMap.optional(),

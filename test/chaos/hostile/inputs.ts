@@ -39,6 +39,8 @@ export const hostileString: fc.Arbitrary<string> = fc.oneof(
   { weight: 3, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) },
   { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 40 }) },
   { weight: 1, arbitrary: fc.integer({ min: 1_000, max: 20_000 }).map((n) => 'x'.repeat(n)) },
+  // Long and incompressible: what overflows a btree index entry (repeated characters compress).
+  { weight: 1, arbitrary: fc.string({ unit: 'grapheme-ascii', minLength: 3_000, maxLength: 10_000 }) },
   { weight: 1, arbitrary: fc.constantFrom('-1', '0', '1e309', 'NaN', '9007199254740993', 'true', 'null', '[]', '{}') },
 );
 
