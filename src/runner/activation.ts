@@ -335,7 +335,8 @@ function newAccumulator(eventWindowSeconds: number, secrets: Record<string, stri
       return {
         instanceId: row.id,
         expectedVersion: version,
-        state,
+        // An ended instance's state is kept only to be read: no secret value stays in it at rest.
+        state: ended ? redact(state, secrets) : state,
         status,
         ...(state.output === undefined ? {} : { output: redact(state.output, secrets) }),
         ...(state.error ? { error: redact(state.error, secrets) } : {}),

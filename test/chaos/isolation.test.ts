@@ -285,16 +285,12 @@ do:
     }
   });
 
-  // KNOWN BUG, outside this file's paths (src/runner/activation.ts): the final checkpoint redacts
-  // output, error and history but writes `state` as is, so an ended instance keeps the secret in
-  // plaintext in weir.instances.state (state.output / state.error). No API route returns `state`;
-  // a database dump or backup does. This asserts the bug so that fixing it fails here: then turn
-  // `toContain` into `not.toContain`. (Not `test.fails`: an expected failure still makes
-  // useTestDatabase keep the file's database, one leaked database per run.)
-  test('KNOWN BUG: an ended instance still keeps the secret in its stored state (weir.instances.state)', async () => {
+  // The final checkpoint redacts the state too: a database dump or backup of an ended instance
+  // holds no secret value (a running instance needs its state as computed).
+  test('an ended instance keeps no secret in its stored state (weir.instances.state)', async () => {
     expect(value).not.toBe('');
     const rows = await db.current.sql<{ state: string }>`SELECT state::text AS state FROM weir.instances WHERE namespace = 'vault' AND ended_at IS NOT NULL`;
     expect(rows.length).toBe(2);
-    expect(rows.map((r) => r.state).join('\n')).toContain(value);
+    expect(rows.map((r) => r.state).join('\n')).not.toContain(value);
   });
 });
