@@ -58,6 +58,7 @@ export class Runner {
   readonly #errorKinds = new Set<string>();
   #loop: Promise<void> | undefined;
   #lastPurge = 0;
+  #lastPromote = Number.NEGATIVE_INFINITY;
   /** When the earliest message this replica handed back to a rate limit is due again. */
   #nextDeferred = Number.POSITIVE_INFINITY;
   /** Messages asked for so far: paces the oldest-first share of priority reads. */
@@ -90,8 +91,13 @@ export class Runner {
       this.#lastClock = performance.now();
       report.timersFired = await fireDueTimers(this.#o.sql, Math.max(100, this.#o.runner.batchSize * 4));
       report.schedulesFired = await fireDueSchedules(this.#o.sql, 100);
-      const promoted = await promoteQueued(this.#o.sql);
-      if (promoted) promotedTotal.inc({}, promoted);
+      // The flow-control safety net (ends start their successors themselves): every 5 s at most
+      // from the background loop.
+      if (!this.#signal || performance.now() - this.#lastPromote >= 5_000) {
+        this.#lastPromote = performance.now();
+        const promoted = await promoteQueued(this.#o.sql);
+        if (promoted) promotedTotal.inc({}, promoted);
+      }
     }
     if (report.timersFired) timersFiredTotal.inc({}, report.timersFired);
     if (report.schedulesFired) schedulesFiredTotal.inc({}, report.schedulesFired);
