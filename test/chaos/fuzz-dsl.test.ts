@@ -269,7 +269,7 @@ do:
 describe('bodies built to hurt', () => {
   const depth = LONG ? 1_000_000 : 100_000;
 
-  test(`JSON and YAML nested ${depth} levels are a 4xx on every route that reads a body, not a stack overflow`, { timeout: 60_000 }, async () => {
+  test(`JSON and YAML nested ${depth} levels are a 4xx on every route that reads a body, not a stack overflow`, { timeout: LONG ? 600_000 : 60_000 }, async () => {
     const hook = await (await app.request('/v1/hooks', { method: 'POST', headers: bearer(admin, { 'content-type': 'application/json' }), body: JSON.stringify({ name: 'deep', namespace: 'dsl', target: { kind: 'event', type: 'deep' } }) })).json();
     await app.request('/v1/workflows', { method: 'POST', headers: bearer(admin, { 'content-type': 'application/yaml' }), body: 'document: { dsl: 1.0.0, namespace: dsl, name: d, version: 1.0.0 }\ndo:\n  - t: { set: { a: 1 } }\n' });
     const [{ s }] = await db.current.sql<{ s: number }>`SELECT floor(EXTRACT(EPOCH FROM weir.now()))::int AS s`;
@@ -314,7 +314,7 @@ describe('bodies built to hurt', () => {
   const size = (LONG ? 500 : 50) * 1024 * 1024;
   const limit = 1024 * 1024 + 64 * 1024;
 
-  test(`a ${size / 1024 / 1024} MB body is refused with 413 before it is buffered (streamed, and with Content-Length)`, { timeout: 60_000 }, async () => {
+  test(`a ${size / 1024 / 1024} MB body is refused with 413 before it is buffered (streamed, and with Content-Length)`, { timeout: LONG ? 600_000 : 60_000 }, async () => {
     const routes = [
       ['POST', '/v1/workflows', 'application/yaml'],
       ['POST', '/v1/workflows/dsl/d/instances', 'application/json'],
