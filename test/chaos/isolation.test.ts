@@ -159,6 +159,31 @@ describe('a key scoped to namespace A cannot read, start, cancel or list anythin
     expect(tried.length).toBeGreaterThanOrEqual(25);
   });
 
+  test('a workflow registered by A cannot start B’s workflows (`run: workflow` across namespaces needs write in B)', async () => {
+    const sneaky = (name: string, where: string) => `document: { dsl: 1.0.0, namespace: ${a.ns}, name: ${name}, version: 1.0.0 }
+do:
+  - ${where}
+`;
+    const direct = 'steal: { run: { workflow: { namespace: ' + b.ns + ', name: wf, version: 1.0.0, input: { x: 1 } } } }';
+    const nested = 'outer: { try: [ { inner: { fork: { branches: [ { steal: { run: { workflow: { namespace: ' + b.ns + ', name: wf, version: 1.0.0 } } } } ] } } } ], catch: { do: [ { n: { set: { a: 1 } } } ] } }';
+    const before = await snapshot(b);
+    for (const role of ['write', 'admin'] as const) {
+      const key = await mintKey(db.current.sql, role, [a.ns]);
+      for (const [i, task] of [direct, nested].entries()) {
+        const res = await call(key, 'POST', '/v1/workflows', sneaky(`sneaky-${role}-${i}`, task), 'application/yaml');
+        const ans = await expectClean(res, `${role} registers a workflow running ${b.ns}/wf`);
+        expect(ans.status, ans.text).toBe(403);
+        expect((ans.body as { errors?: { pointer: string }[] }).errors?.[0]?.pointer).toMatch(/\/run\/workflow\/namespace$/);
+      }
+    }
+    expect(await snapshot(b)).toBe(before);
+    // Its own namespace, and a key with write in both, may.
+    const own = await mintKey(db.current.sql, 'write', [a.ns]);
+    expect((await call(own, 'POST', '/v1/workflows', sneaky('own', 'mine: { run: { workflow: { namespace: ' + a.ns + ', name: wf, version: 1.0.0 } } }'), 'application/yaml')).status).toBe(201);
+    const both = await mintKey(db.current.sql, 'write', [a.ns, b.ns]);
+    expect((await call(both, 'POST', '/v1/workflows', sneaky('both', direct), 'application/yaml')).status).toBe(201);
+  });
+
   test('lists show A its own items (the filter is by namespace, not "nothing for scoped keys")', async () => {
     const key = await mintKey(db.current.sql, 'read', [a.ns]);
     for (const path of ['/v1/workflows', '/v1/instances', '/v1/schedules', '/v1/hooks', `/v1/secrets/${a.ns}`]) {

@@ -4,6 +4,7 @@
  */
 import { onLimitPolicies } from '../../runner/flow.ts';
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { stringify as toYaml } from 'yaml';
 import { parseDocument, validateWorkflow, type ValidationIssue } from '../../dsl/index.ts';
 import { WeirError } from '../../errors.ts';
@@ -12,7 +13,8 @@ import { getWorkflow, listVersions, listWorkflows } from '../../store/queries/wo
 import { storeWorkflow } from '../../runner/definitions.ts';
 import type { ApiContext, AppEnv } from '../context.ts';
 import { authErrors, CursorQuery, IdempotencyHeaders, decodeCursor, encodeCursor, errors, iso, mediaType, pageSize, security } from '../common.ts';
-import { authorize, visibleNamespaces } from '../auth.ts';
+import { allows, authorize, principalOf, visibleNamespaces } from '../auth.ts';
+import { walkDocument } from '../../dsl/walk.ts';
 import { problem, problemResponse } from '../problem.ts';
 
 const queueName = /^[a-z0-9_]{1,47}$/;
@@ -134,6 +136,28 @@ const issuesToErrors = (issues: readonly ValidationIssue[]) =>
     ...(i.line !== undefined ? { line: i.line, column: i.column } : {}),
   }));
 
+/**
+ * `run: workflow` starts an instance in the namespace it names (the runner does not check), with
+ * that namespace's secrets, and the parent reads its output. So registering a workflow that runs
+ * workflows of another namespace takes what starting them through the API takes: write there.
+ * Without this a key scoped to namespace A could start — and read — B's workflows. The namespace
+ * is a literal string in the DSL, so the check here is complete.
+ */
+function authorizeChildren(c: Context, document: unknown, own: string): void {
+  const p = principalOf(c);
+  walkDocument(document, {
+    task({ task, pointer }) {
+      const run = task.run as { workflow?: { namespace?: unknown } } | undefined;
+      const target = run?.workflow?.namespace;
+      if (typeof target !== 'string' || target === own || allows(p, 'write', target)) return;
+      const at = `${pointer}/run/workflow/namespace`;
+      throw new WeirError('forbidden', `this workflow runs workflows of namespace "${target}" (${at}); registering it needs role write in "${target}", which this API key (namespaces ${p.namespaces.join(',')}) lacks`, {
+        errors: [{ pointer: at, message: `needs role write in namespace "${target}"` }],
+      });
+    },
+  });
+}
+
 export function registerWorkflowRoutes(app: OpenAPIHono<AppEnv>, ctx: ApiContext): void {
   app.openapi(register, async (c) => {
     const type = mediaType(c);
@@ -164,6 +188,7 @@ export function registerWorkflowRoutes(app: OpenAPIHono<AppEnv>, ctx: ApiContext
     const doc = parsed.value as { document: { namespace: string; name: string; version: string; metadata?: { weir?: { queue?: unknown } } } };
     const { namespace, name, version, metadata } = doc.document;
     authorize(c, 'write', namespace);
+    authorizeChildren(c, parsed.value, namespace);
     const queue = c.req.valid('query').queue ?? (typeof metadata?.weir?.queue === 'string' ? metadata.weir.queue : 'weir_default');
     if (!queueName.test(queue)) {
       const pointer = c.req.query('queue') !== undefined ? '/query/queue' : '/document/metadata/weir/queue';
