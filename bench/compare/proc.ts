@@ -16,12 +16,22 @@ export interface Proc {
   stop(): Promise<void>;
 }
 
+const running = new Set<ChildProcess>();
+
+/** Kills every worker process still running (an interrupted run leaves none behind). */
+export function killAll(): void {
+  for (const child of running) child.kill('SIGKILL');
+  running.clear();
+}
+
 export function spawnNode(args: string[], env: Record<string, string>, nodeArgs: string[] = []): Proc {
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...args], {
     cwd: repo,
     env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   const output: string[] = [];
   let markReady: () => void = () => {};
   let failReady: (e: Error) => void = () => {};

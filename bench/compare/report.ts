@@ -117,7 +117,7 @@ export function render(r: Results): string {
   out.push(`Machine: ${s.cpus}, ${s.memory}, Node ${s.node}. Command: \`${r.command}\``);
   if (r.rawPgmq) out.push(`Raw PGMQ send→read→delete round trips (8 clients, 3 s): ${fmtInt(r.rawPgmq)}/s`);
   if (r.throughput.length) {
-    out.push('', `## Throughput — ${fmtInt(r.options.units)} units enqueued in bulk, then drained; median of ${r.options.runs} runs`, '');
+    out.push('', `## Throughput — ${fmtInt(r.options.units)} units enqueued in bulk, then drained; median (min–max) of ${r.options.runs} runs, ${r.options.defaultRuns ?? r.options.runs} for default settings`, '');
     out.push(...caseTable(r.throughput));
     out.push('', `⏱ = time-capped (${r.options.defaultCapSeconds} s for default settings, ${r.options.capSeconds} s otherwise): the rate is over the units finished before the cap, and so are the per-unit costs.`);
   }

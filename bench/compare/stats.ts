@@ -40,8 +40,10 @@ export function ratio(a: number | undefined, b: number | undefined): string {
   return `${(a / b).toFixed(2)}×`;
 }
 
+/** Whole numbers with separators; below 10, one decimal (pg-boss's defaults run at ~0.4 jobs/s). */
 export function fmtInt(n: number | undefined): string {
-  return n === undefined || !Number.isFinite(n) ? '—' : Math.round(n).toLocaleString('en-US');
+  if (n === undefined || !Number.isFinite(n)) return '—';
+  return Math.abs(n) < 10 && n !== 0 ? n.toFixed(1) : Math.round(n).toLocaleString('en-US');
 }
 
 export function fmtNum(n: number | undefined, digits = 1): string {
