@@ -9,7 +9,7 @@
  *
  * A replica killed by postgres.js's nextWrite null-socket crash (see db-restart.test.ts) is started
  * again and counted; DRIVER_CRASH_FIXED = true requires none.
- * Short: 100 instances, 2–6 ms per packet, 8 s of disruption. Long: 3,000 instances, 20–50 ms per
+ * Short: 100 instances, 2–6 ms per packet, 8 s of disruption. Long: 2,000 instances, 10–30 ms per
  * packet, 60 s.
  */
 import { readFileSync } from 'node:fs';
@@ -23,8 +23,8 @@ import { completed, driveClock, effectWorkflow, register, startMany, statuses } 
 
 /** Set to true once postgres.js's nextWrite crash is guarded: then no replica may exit. */
 const DRIVER_CRASH_FIXED = false;
-const total = size(100, 3000);
-const [delayMs, jitterMs] = size([2, 4], [20, 30]);
+const total = size(100, 2000);
+const [delayMs, jitterMs] = size([2, 4], [10, 20]);
 const chaosMs = size(8000, 60_000);
 let own: OwnDatabase | undefined;
 let proxy: DelayProxy | undefined;
