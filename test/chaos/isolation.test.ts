@@ -235,7 +235,7 @@ do:
         const tb = await seedTenant(`${y}${n}`);
         await sweep(ta, tb, role);
       }),
-      { numRuns: runs(1, 40) },
+      { numRuns: runs(1, 200) },
     );
   });
 });
