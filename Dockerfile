@@ -13,7 +13,7 @@ RUN sh scripts/build-image-steps.sh compile
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-COPY scripts/build-image-steps.sh ./scripts/
+COPY scripts/build-image-steps.sh scripts/patch-deps.mjs ./scripts/
 RUN sh scripts/build-image-steps.sh install-prod
 
 FROM node:20-bookworm-slim AS runtime

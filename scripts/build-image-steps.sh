@@ -4,7 +4,8 @@
 # container engine), so what CI proves is what the image does.
 #   install-dev   build stage: every dependency, to compile (install scripts off: tsc needs none)
 #   compile       build stage: tsc → dist/, then the CLI must load
-#   install-prod  deps stage: production dependencies only
+#   install-prod  deps stage: production dependencies only, then scripts/patch-deps.mjs (the one
+#                 install-time fix the runtime needs; other install scripts stay off)
 #   verify        runtime stage: no devDependency present, and the compiled CLI runs on them
 set -eu
 step="${1:?usage: build-image-steps.sh install-dev|compile|install-prod|verify}"
@@ -18,12 +19,15 @@ case "$step" in
     ;;
   install-prod)
     npm ci --omit=dev --no-audit --no-fund --ignore-scripts
+    node scripts/patch-deps.mjs
     ;;
   verify)
     node -e '
       const fs = require("fs");
       const dev = Object.keys(require("./package.json").devDependencies || {});
-      const present = dev.filter((d) => fs.existsSync("node_modules/" + d));
+      // @types/* hold no code: one can ride in as an optional peer of a runtime dependency
+      // (drizzle-orm → @types/pg → @types/node) once a dev tool depends on it too.
+      const present = dev.filter((d) => !d.startsWith("@types/") && fs.existsSync("node_modules/" + d));
       if (present.length) { console.error("devDependencies in the runtime image: " + present.join(", ")); process.exit(1); }
       if (!fs.existsSync("dist/src/cli/main.js")) { console.error("dist/src/cli/main.js missing"); process.exit(1); }
     '

@@ -94,8 +94,10 @@ describe('the image build steps, outside Docker', () => {
   }, 240_000);
 
   test('deps: production install; runtime: the assembled tree has no dev dependency and the CLI runs, migrating an embedded database', () => {
-    const deps = stage('deps', ['package.json', 'package-lock.json', 'scripts/build-image-steps.sh']);
+    const deps = stage('deps', ['package.json', 'package-lock.json', 'scripts/build-image-steps.sh', 'scripts/patch-deps.mjs']);
     step(deps, 'install-prod');
+    // The image's postgres driver carries the closed-socket guard (scripts/patch-deps.mjs).
+    expect(readFileSync(join(deps, 'node_modules', 'postgres', 'src', 'connection.js'), 'utf8')).toContain('weir: guard nextWrite');
     const runtime = stage('runtime', ['package.json', 'scripts/build-image-steps.sh']);
     cpSync(join(deps, 'node_modules'), join(runtime, 'node_modules'), { recursive: true, verbatimSymlinks: true });
     cpSync(join(work, 'build', 'dist'), join(runtime, 'dist'), { recursive: true });
