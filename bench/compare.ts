@@ -19,7 +19,7 @@ import { profilesIn, summarizeProfile, type CpuSummary } from './compare/profile
 import { killAll } from './compare/proc.ts';
 import { startBenchStub } from './compare/stub.ts';
 import { render, type CaseResult, type Results } from './compare/report.ts';
-import { spread } from './compare/stats.ts';
+import { fmtInt, spread } from './compare/stats.ts';
 import type { Template, ThroughputCase } from './compare/system.ts';
 import { rawRoundTrip, weirLatency, weirTemplate, weirThroughput } from './compare/weir.ts';
 
@@ -51,9 +51,9 @@ const defaultCapMs = Number(flags['default-cap']) * 1000;
 const scaleCapMs = Number(flags['scale-cap']) * 1000;
 /**
  * Weir's throughput settings: one sweep reads 250 messages, runs them all at once and commits
- * their checkpoints in one group. Measured on this machine (20,000 set1 units, one worker):
- * defaults (batch 50, concurrency 32) ≈ 320–390/s, 100/100/128 ≈ 640–700/s, 250/250/256 ≈ 1,500–1,950/s,
- * 500/500/512 ≈ 1,500/s.
+ * their checkpoints in one group. Measured here with one worker and 5,000–20,000 set1 units:
+ * 100/100/128 gave 640–700/s where the defaults gave 320–390/s and 250/250/256 1,500–1,950/s;
+ * 500/500/512 was no faster (≈1,500/s). The scaling table shows the whole curve.
  */
 const WEIR_TUNED = { WEIR_BATCH_SIZE: '250', WEIR_CONCURRENCY: '250', WEIR_CHECKPOINT_GROUP: '256' };
 const log = (s: string) => {
@@ -98,31 +98,42 @@ try {
     log(`raw PGMQ round trip: ${Math.round(results.rawPgmq)}/s`);
   }
 
-  const measure = async (c: ThroughputCase, n: number, times: number, cap = capMs): Promise<CaseResult> => {
-    const all: ThroughputRun[] = [];
-    for (let i = 0; i < times; i++) {
-      const r = await throughputRun(server, c, n, { capMs: cap });
-      log(`  ${c.id} run ${i + 1}: ${Math.round(r.rate)}/s (${r.done}/${r.units} done${r.capped ? ', capped' : ''}${r.failed ? `, ${r.failed} failed` : ''}) xacts/unit ${r.xactsPerUnit.toFixed(2)} WAL/unit ${Math.round(r.walBytesPerUnit)} B peak conns ${r.peakConnections}`);
-      all.push(r);
+  /**
+   * Runs the cases round-robin — run 1 of every case, then run 2… — so a burst of other load on
+   * the machine lands on all systems alike instead of on whichever case ran then.
+   */
+  const measure = async (cases: [ThroughputCase, number, number][], n: number): Promise<CaseResult[]> => {
+    const all = cases.map((): ThroughputRun[] => []);
+    const rounds = Math.max(...cases.map(([, , times]) => times));
+    for (let i = 0; i < rounds; i++) {
+      for (const [k, [c, cap, times]] of cases.entries()) {
+        if (i >= times) continue;
+        const r = await throughputRun(server, c, n, { capMs: cap });
+        log(`  ${c.id} run ${i + 1}: ${fmtInt(r.rate)}/s (${r.done}/${r.units} done${r.capped ? ', capped' : ''}${r.failed ? `, ${r.failed} failed` : ''}) xacts/unit ${r.xactsPerUnit.toFixed(3)} WAL/unit ${Math.round(r.walBytesPerUnit)} B peak conns ${r.peakConnections}`);
+        all[k].push(r);
+      }
     }
-    const med = (k: 'xactsPerUnit' | 'walBytesPerUnit') => spread(all.map((r) => r[k])).median;
-    return {
-      id: c.id,
-      system: c.system,
-      settings: c.settings,
-      unit: c.unit,
-      steps: c.steps ?? 1,
-      units: n,
-      rate: spread(all.map((r) => r.rate)),
-      xactsPerUnit: med('xactsPerUnit'),
-      walBytesPerUnit: med('walBytesPerUnit'),
-      peakConnections: Math.max(...all.map((r) => r.peakConnections)),
-      capped: all.some((r) => r.capped),
-      done: Math.min(...all.map((r) => r.done)),
-      failed: Math.max(...all.map((r) => r.failed)),
-      enqueueMs: spread(all.map((r) => r.enqueueMs)).median,
-      runs: all,
-    };
+    return cases.map(([c], k) => {
+      const runs = all[k];
+      const med = (key: 'xactsPerUnit' | 'walBytesPerUnit') => spread(runs.map((r) => r[key])).median;
+      return {
+        id: c.id,
+        system: c.system,
+        settings: c.settings,
+        unit: c.unit,
+        steps: c.steps ?? 1,
+        units: n,
+        rate: spread(runs.map((r) => r.rate)),
+        xactsPerUnit: med('xactsPerUnit'),
+        walBytesPerUnit: med('walBytesPerUnit'),
+        peakConnections: Math.max(...runs.map((r) => r.peakConnections)),
+        capped: runs.some((r) => r.capped),
+        done: Math.min(...runs.map((r) => r.done)),
+        failed: Math.max(...runs.map((r) => r.failed)),
+        enqueueMs: spread(runs.map((r) => r.enqueueMs)).median,
+        runs,
+      };
+    });
   };
 
   if (only.has('throughput')) {
@@ -138,18 +149,21 @@ try {
       cap(weirThroughput('weir-pure3-default', 'pure3', { unit: 'workflow of 3 pure tasks (set, switch, set)' })),
       cap(weirThroughput('weir-pure3-tuned', 'pure3', { unit: 'workflow of 3 pure tasks (set, switch, set)', env: WEIR_TUNED })),
     ];
-    for (const [c, ms, times] of cases) results.throughput.push(await measure(c, units, times, ms));
+    results.throughput.push(...(await measure(cases, units)));
   }
 
   if (only.has('http')) {
     const n = results.options.httpUnits;
     log(`\n## 3 HTTP steps per workflow: ${n} workflows × ${runs} runs`);
-    results.http.push(await measure(weirThroughput('weir-http3-default', 'http3', { unit: 'workflow of 3 call: http' }), n, runs));
-    results.http.push(await measure(weirThroughput('weir-http3-tuned', 'http3', { unit: 'workflow of 3 call: http', env: WEIR_TUNED }), n, runs));
+    const cases: [ThroughputCase, number, number][] = [
+      [weirThroughput('weir-http3-default', 'http3', { unit: 'workflow of 3 call: http' }), capMs, runs],
+      [weirThroughput('weir-http3-tuned', 'http3', { unit: 'workflow of 3 call: http', env: WEIR_TUNED }), capMs, runs],
+      [dbosThroughput(stub.url, 64), capMs, runs],
+    ];
     try {
-      results.http.push(await measure(dbosThroughput(stub.url, 64), n, runs));
+      results.http.push(...(await measure(cases, n)));
     } catch (error) {
-      log(`  DBOS failed: ${(error as Error).message}`);
+      log(`  failed: ${(error as Error).message}`);
       results.dbosError = (error as Error).message.slice(0, 500);
     }
   }
@@ -182,7 +196,7 @@ try {
   if (only.has('steps')) {
     const n = results.options.stepUnits;
     log(`\n## step-heavy: weir step20 (20 tasks, 5 call: http), ${n} workflows`);
-    results.steps.push(await measure(weirThroughput('weir-step20-tuned', 'step20', { env: WEIR_TUNED, unit: 'workflow of 20 tasks (15 set, 5 call: http)' }), n, 1));
+    results.steps.push(...(await measure([[weirThroughput('weir-step20-tuned', 'step20', { env: WEIR_TUNED, unit: 'workflow of 20 tasks (15 set, 5 call: http)' }), capMs, 1]], n)));
   }
 
   if (flags.profile) {

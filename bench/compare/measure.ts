@@ -84,6 +84,12 @@ export async function throughputRun(server: Server, c: ThroughputCase, units: nu
     }
     peak = Math.max(peak, await connectionsNow(server, name));
     await workers.stop();
+    let exact: { done: number; failed: number } | undefined;
+    if (c.final) {
+      [exact] = await obs.unsafe<{ done: number; failed: number }[]>(c.final(units));
+      ticks++;
+      failed = exact.failed;
+    }
     await obs.end();
     await sleep(300);
     const after = await counters(server, name);
@@ -92,7 +98,7 @@ export async function throughputRun(server: Server, c: ThroughputCase, units: nu
     const last = samples[samples.length - 1];
     const from = samples.find((s) => s.done > 0 && s.t >= (readyAt ?? 0) && s !== last) ?? samples[0];
     const rate = last.t > from.t ? ((last.done - from.done) * 1000) / (last.t - from.t) : Number.NaN;
-    const done = last.done;
+    const done = exact?.done ?? last.done;
     return {
       units,
       done,

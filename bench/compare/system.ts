@@ -29,8 +29,10 @@ export interface ThroughputCase {
   /** Enqueue `count` units in bulk; no worker consumes yet. */
   enqueue(url: string, count: number): Promise<void>;
   start(url: string): Promise<Workers>;
-  /** One statement returning `done`, `failed` (and for Weir `ready`) as integers. */
+  /** One statement returning `done`, `failed` (and for Weir `ready`) as integers; run every 50 ms. */
   progress(count: number): string;
+  /** An exact `done`/`failed` count after the run, when `progress` is an approximation. */
+  final?(count: number): string;
 }
 
 export interface Single {

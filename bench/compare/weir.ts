@@ -89,10 +89,18 @@ export function startWeirWorkers(url: string, o: WeirWorkerOptions = {}): Worker
   };
 }
 
-const progress = () => `
+/**
+ * Finished = enqueued − start messages left: a unit's message is deleted in its final checkpoint's
+ * transaction. Counting instances by status instead scans every wide instance row (state, input,
+ * output) — 11 ms per sample at 20,000 rows, a fifth of a core taken from the system measured.
+ */
+const progress = (count: number) => `
+  SELECT (${count} - (SELECT count(*) FROM pgmq.q_weir_default))::int AS done, 0 AS failed,
+         (SELECT count(*) FROM weir.replicas)::int AS ready`;
+
+const final = () => `
   SELECT count(*) FILTER (WHERE status = 'completed')::int AS done,
-         count(*) FILTER (WHERE status IN ('faulted', 'cancelled'))::int AS failed,
-         (SELECT count(*) FROM weir.replicas)::int AS ready
+         count(*) FILTER (WHERE status IN ('faulted', 'cancelled'))::int AS failed
   FROM weir.instances`;
 
 export function describeEnv(env: Record<string, string> = {}): string {
@@ -112,6 +120,7 @@ export function weirThroughput(id: string, workflow: WeirWorkflow, o: WeirWorker
     enqueue: (url, count) => bulkStart(url, workflow, count),
     start: async (url) => startWeirWorkers(url, o),
     progress,
+    final,
   };
 }
 
