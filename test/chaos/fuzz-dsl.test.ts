@@ -138,13 +138,35 @@ const jqish = fc
   )
   .map((parts) => parts.join(' '));
 
+/** Well-formed jq built from a small grammar: most of these compile, so evaluation is exercised. */
+const jqProgram: fc.Arbitrary<string> = fc.letrec<{ e: string }>((tie) => ({
+  e: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.constantFrom('.', '.a', '.b.c', '.[0]', '.[]?', '.[-1:]', '1', '-0.5', '1e300', '"s"', '"\\(.a)"', 'null', 'true', 'empty', 'length', 'keys?', 'tostring', 'tonumber?', 'to_entries?', 'add', 'not', 'env', '$__loc__', 'input_line_number?', 'now | type', 'infinite', 'nan | isnan', '[paths]', 'ascii_downcase?', 'explode?', '@base64', '@json', 'splits("a")?', 'range(5)', 'error("boom")', 'halt_error?'),
+    fc.tuple(tie('e'), tie('e')).map(([a, b]) => `${a} | ${b}`),
+    fc.tuple(tie('e'), fc.constantFrom('+', '-', '*', '/', '%', '//', '==', '<', 'and', 'or'), tie('e')).map(([a, op, b]) => `(${a}) ${op} (${b})`),
+    tie('e').map((a) => `[${a}]`),
+    tie('e').map((a) => `{a: (${a}), "b": 1}`),
+    tie('e').map((a) => `map(${a})?`),
+    tie('e').map((a) => `select(${a})`),
+    tie('e').map((a) => `try (${a}) catch .`),
+    tie('e').map((a) => `first(${a})`),
+    tie('e').map((a) => `[limit(3; ${a})]`),
+    fc.tuple(tie('e'), tie('e'), tie('e')).map(([c, t, f]) => `if ${c} then ${t} else ${f} end`),
+    fc.tuple(tie('e'), tie('e')).map(([a, b]) => `${a} as $x | ${b}`),
+    fc.tuple(tie('e'), tie('e'), tie('e')).map(([xs, init, step]) => `reduce (${xs}) as $x (${init}; ${step})`),
+    fc.tuple(tie('e'), tie('e')).map(([a, b]) => `def f: ${a}; ${b} | f`),
+    fc.tuple(fc.nat(12), tie('e')).map(([n, a]) => `[range(${n})] | map(${a})?`),
+  ),
+})).e;
+
 const isExpressionFault = (e: unknown) => e instanceof WorkflowFault && e.error.type === errorTypes.expression;
 
 describe('expressions', () => {
   test('arbitrary jq evaluates or throws an expression fault, never anything else', { timeout: LONG ? 1_200_000 : 60_000 }, () => {
     let faults = 0;
     fc.assert(
-      fc.property(jqish, fc.jsonValue({ maxDepth: 3 }), (source, input) => {
+      fc.property(fc.oneof(jqish, jqProgram), fc.jsonValue({ maxDepth: 3 }), (source, input) => {
         expect(typeof (checkExpression(source, '/x', { variables: [] } as never) ?? '')).toBe('string');
         try {
           evaluateSource(source, input, { $input: input, $context: {} });
@@ -195,6 +217,34 @@ describe('expressions', () => {
     expect((thrown as WorkflowFault).message).toMatch(/limit|budget|deadline|depth|stack/);
     // deadlineMs is 1000 and checked every 4096 steps; leave room for a shared 2-core CI box.
     expect(ms).toBeLessThan(5_000);
+  });
+
+  test('arbitrary jq inside running workflows: each instance completes or faults, the runner never errors', { timeout: LONG ? 1_200_000 : 60_000 }, async () => {
+    const runner = testRunner(db.current.sql);
+    const ends: Record<string, number> = {};
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(jqProgram, fc.jsonValue({ maxDepth: 2 }), async (source, input) => {
+        n++;
+        // Single-quoted YAML: a quote is doubled; the program must still compile to be registered.
+        const doc = `document: { dsl: 1.0.0, namespace: dsl, name: jq${n}, version: 1.0.0 }
+do:
+  - compute: { set: { v: '\${ ${source.replaceAll("'", "''").replaceAll('\n', ' ')} }' } }
+`;
+        const reg = await expectClean(await app.request('/v1/workflows', { method: 'POST', headers: bearer(admin, { 'content-type': 'application/yaml' }), body: doc }), `register ${source}`);
+        if (reg.status !== 201) return;
+        const started = await expectClean(await app.request(`/v1/workflows/dsl/jq${n}/instances`, { method: 'POST', headers: bearer(admin, { 'content-type': 'application/json' }), body: JSON.stringify(input) ?? 'null' }), 'start');
+        if (started.status !== 202) return;
+        const report = await within(30_000, `drain ${source}`, runner.drain({ maxMillis: 20_000 }));
+        expect(report.errors, source).toBe(0);
+        const [row] = await db.current.sql<{ status: string; error: { type?: string } | null }>`SELECT status, error FROM weir.instances WHERE id = ${(started.body as { id: string }).id}::uuid`;
+        expect(['completed', 'faulted'], `${source} → ${row.status}`).toContain(row.status);
+        if (row.status === 'faulted') expect(row.error?.type, source).toBe(errorTypes.expression);
+        ends[row.status] = (ends[row.status] ?? 0) + 1;
+      }),
+      { numRuns: runs(40, 2000) },
+    );
+    console.log(`fuzz-dsl jq in workflows: ${n} programs, ${JSON.stringify(ends)}`);
   });
 
   test('a workflow whose expression loops forever faults with an expression error; the runner carries on', { timeout: 60_000 }, async () => {
