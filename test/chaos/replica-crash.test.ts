@@ -66,6 +66,9 @@ test(`replica crash: ${total} instances, kill -9 a random replica ${crashes}× e
   const duplicates = stub.duplicates();
   const keyDuplicates = [...stub.byKey.values()].reduce((a, k) => a + Math.max(0, k - 1), 0);
   const worst = Math.max(0, ...stub.effects.values());
+  // Instances whose effect happened twice under different Idempotency-Keys: a downstream could
+  // not deduplicate those (the same key is the promise for a call re-made after a crash).
+  const multiKey = [...stub.keysByN.entries()].filter(([, keys]) => new Set(keys).size > 1);
   report('replica-crash', {
     instances: total,
     crashes: kills,
@@ -74,6 +77,8 @@ test(`replica crash: ${total} instances, kill -9 a random replica ${crashes}× e
     duplicateEffects: duplicates,
     duplicateKeys: keyDuplicates,
     worstPerInstance: worst,
+    effectsUnderSeveralKeys: multiKey.length,
+    severalKeysSample: multiKey.slice(0, 2).map(([n, keys]) => ({ n, keys })),
     retried: stub.refused,
     peakRssMb: Math.round(fleet.peakRssKb() / 1024),
     replicaRestartMs: Math.max(...recoveries),

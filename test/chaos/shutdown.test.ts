@@ -48,6 +48,8 @@ test(`graceful shutdown: SIGTERM under load exits within WEIR_SHUTDOWN_TIMEOUT a
     WEIR_CONCURRENCY: '8',
     WEIR_BATCH_SIZE: '40',
     WEIR_DB_POOL_MAX: '4',
+    // "weir started" (info) tells when SIGTERM is handled: before that it kills the process outright.
+    WEIR_LOG_LEVEL: 'info',
   });
   await startMany(sql, 'effect', total);
   const clock = driveClock(sql);
@@ -55,6 +57,7 @@ test(`graceful shutdown: SIGTERM under load exits within WEIR_SHUTDOWN_TIMEOUT a
   const t0 = Date.now();
   if (!long) {
     const r = await fleet.spawn('worker');
+    await fleet.started(r);
     // Under load: calls in flight (the stub has seen some), the rest of the batch read.
     expect(await until(() => stub!.stub.requests.length >= 4, 60_000, 50)).toBe(true);
     const exit = await terminate(r);
@@ -69,6 +72,7 @@ test(`graceful shutdown: SIGTERM under load exits within WEIR_SHUTDOWN_TIMEOUT a
       await sleep(3000);
       const i = Math.floor(Math.random() * fleet.replicas.length);
       const [victim] = fleet.replicas.splice(i, 1);
+      await fleet.started(victim);
       exits.push(await terminate(victim));
       await fleet.spawn('worker');
     }

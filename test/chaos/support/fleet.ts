@@ -124,6 +124,12 @@ export class Fleet {
     if (!ok) throw new Error(`replica ${r.pid} not ready in ${ms} ms:\n${r.lines.slice(-20).join('\n')}`);
   }
 
+  /** Waits for the "weir started" log line (needs WEIR_LOG_LEVEL=info): signal handlers are installed. */
+  async started(r: Replica, ms = 60_000): Promise<void> {
+    const ok = await until(() => r.lines.some((l) => l.includes('"msg":"weir started"')), ms, 50);
+    if (!ok) throw new Error(`replica ${r.pid} did not start in ${ms} ms:\n${r.lines.slice(-20).join('\n')}`);
+  }
+
   /** `kill -9` replica i and start a replacement with the same settings (and port). */
   async crash(i: number): Promise<Replica> {
     const old = this.replicas[i];

@@ -14,6 +14,8 @@ export interface EffectStub {
   effects: Map<number, number>;
   /** Effects per Idempotency-Key. */
   byKey: Map<string, number>;
+  /** Idempotency-Keys of each instance's effects, in order (a duplicate under a new key shows here). */
+  keysByN: Map<number, string[]>;
   /** 503s answered (attempts the workflow retried). */
   refused: number;
   /** Changes how long each answer takes from now on. */
@@ -26,6 +28,7 @@ export interface EffectStub {
 export async function startEffectStub(options: { failFirst?: (n: number) => boolean; delayMs?: number } = {}): Promise<EffectStub> {
   const effects = new Map<number, number>();
   const byKey = new Map<string, number>();
+  const keysByN = new Map<number, string[]>();
   const attempts = new Map<number, number>();
   const out = { refused: 0 } as EffectStub;
   let delayMs = options.delayMs ?? 0;
@@ -40,6 +43,7 @@ export async function startEffectStub(options: { failFirst?: (n: number) => bool
     effects.set(n, (effects.get(n) ?? 0) + 1);
     const key = r.idempotencyKey ?? 'none';
     byKey.set(key, (byKey.get(key) ?? 0) + 1);
+    keysByN.set(n, [...(keysByN.get(n) ?? []), key]);
     return { body: { n, effect: effects.get(n) }, ...(delayMs ? { delayMs } : {}) };
   });
   return Object.assign(out, {
