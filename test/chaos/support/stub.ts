@@ -51,6 +51,7 @@ export async function startEffectStub(options: { failFirst?: (n: number) => bool
     stub,
     effects,
     byKey,
+    keysByN,
     setDelay: (ms: number) => void (delayMs = ms),
     duplicates: () => [...effects.values()].reduce((a, k) => a + Math.max(0, k - 1), 0),
     close: () => stub.close(),
