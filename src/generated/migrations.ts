@@ -67,5 +67,12 @@ export const migrations: Migration[] = [
       "CREATE INDEX \"instances_queued_idx\" ON \"weir\".\"instances\" USING btree (\"slot_scope\",\"id\") WHERE \"weir\".\"instances\".\"status\" = 'queued';",
       "CREATE INDEX \"instances_debounce_idx\" ON \"weir\".\"instances\" USING btree (\"namespace\",\"workflow_name\",\"debounce_key\") WHERE \"weir\".\"instances\".\"status\" = 'delayed';"
     ]
+  },
+  {
+    "tag": "0002_true_agent_zero",
+    "hash": "b6cc47b5a9f6c49d2e12056a3a2c0cb072fe5f44fb8e8b2b655667e34856cbb3",
+    "statements": [
+      "ALTER TABLE \"weir\".\"events\" ADD COLUMN \"namespace\" text;"
+    ]
   }
 ];

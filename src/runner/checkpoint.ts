@@ -82,7 +82,7 @@ async function tellParent(tx: Sql, cp: Checkpoint, parentId: string | null, pare
 /** Writes one checkpoint inside `tx`. Returns false (writing nothing) on a version conflict. */
 export async function writeCheckpoint(tx: Sql, cp: Checkpoint): Promise<boolean> {
   const terminal = cp.status === 'completed' || cp.status === 'faulted' || cp.status === 'cancelled';
-  const updated = await tx<{ parent_id: string | null; parent_wait: string | null; queue: string }>`
+  const updated = await tx<{ parent_id: string | null; parent_wait: string | null; queue: string; namespace: string }>`
     UPDATE weir.instances SET
       state = ${json(cp.state)}::jsonb,
       -- A suspension set while this activation ran holds until resume (or the instance ends).
@@ -95,7 +95,7 @@ export async function writeCheckpoint(tx: Sql, cp: Checkpoint): Promise<boolean>
       started_at = coalesce(started_at, weir.now()),
       ended_at = CASE WHEN ${terminal}::boolean THEN weir.now() ELSE NULL END
     WHERE id = ${cp.instanceId}::uuid AND version = ${cp.expectedVersion}
-    RETURNING parent_id, parent_wait, queue`;
+    RETURNING parent_id, parent_wait, queue, namespace`;
   if (updated.length === 0) return false;
   const row = updated[0];
   if (cp.history.length) await insertHistory(tx, cp.history.map((e) => ({ instance: cp.instanceId, e })), cp.historyCap);
@@ -124,7 +124,7 @@ export async function writeCheckpoint(tx: Sql, cp: Checkpoint): Promise<boolean>
       SELECT s->>'id', ${cp.instanceId}::uuid, s->>'taskRef', s->'filters'
       FROM jsonb_array_elements(${json(cp.subscriptions)}::jsonb) AS s
       ON CONFLICT (instance_id, id) DO NOTHING`;
-    await deliverBacklog(tx, cp.instanceId, row.queue, cp.subscriptions, cp.eventWindowSeconds ?? 0);
+    await deliverBacklog(tx, cp.instanceId, row.queue, row.namespace, cp.subscriptions, cp.eventWindowSeconds ?? 0);
   }
   for (const child of cp.children) await startWorkflow(tx, child);
   if (cp.cancelChildren.length) {
@@ -136,7 +136,8 @@ export async function writeCheckpoint(tx: Sql, cp: Checkpoint): Promise<boolean>
       await pgmq.send(tx, k.queue, { instance: k.id, kind: 'cancel', target: k.id, reason: 'parent cancelled it' } satisfies RunnerMessage);
     }
   }
-  if (cp.emits.length) await deliverEvents(tx, cp.emits);
+  // A workflow's events stay in its namespace (API-published ones reach every namespace).
+  if (cp.emits.length) await deliverEvents(tx, cp.emits, { namespace: row.namespace });
   if (cp.ended) await tellParent(tx, cp, row.parent_id, row.parent_wait);
   if (cp.consume) await pgmq.delete(tx, cp.consume.queue, cp.consume.msgId);
   return true;

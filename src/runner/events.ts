@@ -23,23 +23,31 @@ export const EVENTS_LOCK_KEY = '8603398603210649204';
 
 /**
  * Stores events (through `insertEvents`, the one write path: a repeated source + id is not a new
- * event) and wakes the subscriptions and `schedule.on` workflows the new ones concern.
+ * event) and wakes the subscriptions and `schedule.on` workflows the new ones concern. Events a
+ * workflow emits (`namespace` given) reach only its own namespace; events published through the
+ * API (which needs a key valid for every namespace) reach all of them.
  * Returns how many events were new, and how many subscriptions were woken or instances started.
  */
-export async function deliverEvents(tx: Sql, given: readonly CloudEvent[]): Promise<{ inserted: number; woken: number }> {
+export async function deliverEvents(
+  tx: Sql,
+  given: readonly CloudEvent[],
+  options: { namespace?: string } = {},
+): Promise<{ inserted: number; woken: number }> {
   if (given.length === 0) return { inserted: 0, woken: 0 };
+  const ns = options.namespace ?? null;
   await tx`SELECT pg_advisory_xact_lock(${EVENTS_LOCK_KEY}::bigint)`;
-  const { inserted: events } = await insertEvents(tx, given as readonly CloudEventRecord[]);
+  const { inserted: events } = await insertEvents(tx, given as readonly CloudEventRecord[], ns ?? undefined);
   if (events.length === 0) return { inserted: 0, woken: 0 };
   const types = [...new Set(events.map((e) => e.type))];
   const subs = await tx<{ instance_id: string; id: string; queue: string; types: string[] | null }>`
     SELECT s.instance_id, s.id, i.queue, s.filters->'types' AS types
     FROM weir.subscriptions s JOIN weir.instances i ON i.id = s.instance_id
-    WHERE jsonb_typeof(s.filters->'types') IS DISTINCT FROM 'array'
+    WHERE (${ns}::text IS NULL OR i.namespace = ${ns}::text)
+      AND (jsonb_typeof(s.filters->'types') IS DISTINCT FROM 'array'
        OR EXISTS (SELECT 1 FROM jsonb_array_elements_text(s.filters->'types') AS p(pattern),
                                 jsonb_array_elements_text(${json(types)}::jsonb) AS e(type)
-                  WHERE e.type ~ ('^(?:' || p.pattern || ')$'))`;
-  let sent = await startOnEvents(tx, events);
+                  WHERE e.type ~ ('^(?:' || p.pattern || ')$')))`;
+  let sent = await startOnEvents(tx, events, ns);
   for (const s of subs) {
     const relevant = events.filter((e) => !Array.isArray(s.types) || s.types.some((p) => new RegExp(`^(?:${p})$`).test(e.type)));
     if (!relevant.length) continue;
@@ -68,11 +76,11 @@ export function literalTypes(filters: readonly unknown[]): string[] | null {
 }
 
 /** `schedule.on` workflows: each matching event starts an instance with the event as its input. */
-async function startOnEvents(tx: Sql, events: readonly CloudEvent[]): Promise<number> {
+async function startOnEvents(tx: Sql, events: readonly CloudEvent[], ns: string | null): Promise<number> {
   const schedules = await tx<{ id: string; namespace: string; workflow_name: string; workflow_version: string; spec: { on: EventConsumptionStrategy }; queue: string; now: Date }>`
     SELECT s.id, s.namespace, s.workflow_name, s.workflow_version, s.spec, w.queue, weir.now() AS now FROM weir.schedules s
     JOIN weir.workflows w ON w.namespace = s.namespace AND w.name = s.workflow_name AND w.version = s.workflow_version
-    WHERE s.enabled AND s.kind = 'on'`;
+    WHERE s.enabled AND s.kind = 'on' AND (${ns}::text IS NULL OR s.namespace = ${ns}::text)`;
   let started = 0;
   for (const s of schedules) {
     const on = s.spec.on;
@@ -103,6 +111,7 @@ export async function deliverBacklog(
   tx: Sql,
   instanceId: string,
   queue: string,
+  namespace: string,
   subs: readonly { id: string; filters: unknown }[],
   windowSeconds: number,
 ): Promise<number> {
@@ -115,6 +124,7 @@ export async function deliverBacklog(
     const rows = await tx<{ event: CloudEvent }>`
       SELECT event FROM weir.events
       WHERE received_at >= weir.now() - make_interval(secs => ${windowSeconds})
+        AND (namespace IS NULL OR namespace = ${namespace})
         AND (${json(types)}::jsonb IS NULL
              OR EXISTS (SELECT 1 FROM jsonb_array_elements_text(${json(types)}::jsonb) AS p(pattern) WHERE type ~ ('^(?:' || p.pattern || ')$')))
       ORDER BY received_at, id LIMIT 100`;

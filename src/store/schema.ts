@@ -158,6 +158,8 @@ export const events = weir.table(
     data: jsonb('data'),
     /** The whole CloudEvent (extensions included) as received. */
     event: jsonb('event').notNull(),
+    /** Emitted by a workflow in this namespace (delivered only there); NULL: published through the API, to every namespace. */
+    namespace: text('namespace'),
     receivedAt: ts('received_at').notNull().default(now),
   },
   (t) => [

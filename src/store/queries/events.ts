@@ -21,15 +21,16 @@ export interface CloudEventRecord {
 }
 
 /**
- * Stores the events; returns those that were new (a repeated source+id is ignored, so a retried
+ * Stores the events (`namespace`: emitted by a workflow there; absent: published to every
+ * namespace); returns those that were new (a repeated source+id is ignored, so a retried
  * publish wakes no listener twice). Pass a transaction to make the insert part of it.
  */
-export async function insertEvents<E extends CloudEventRecord>(sql: Sql, events: readonly E[]): Promise<{ inserted: E[] }> {
+export async function insertEvents<E extends CloudEventRecord>(sql: Sql, events: readonly E[], namespace?: string): Promise<{ inserted: E[] }> {
   if (events.length === 0) return { inserted: [] };
   return sql.begin(async (tx) => {
     const rows = await tx<{ source: string; id: string }>`
-      INSERT INTO weir.events (id, source, type, subject, time, data, event)
-      SELECT e->>'id', e->>'source', e->>'type', e->>'subject', (e->>'time')::timestamptz, e->'data', e
+      INSERT INTO weir.events (id, source, type, subject, time, data, event, namespace)
+      SELECT e->>'id', e->>'source', e->>'type', e->>'subject', (e->>'time')::timestamptz, e->'data', e, ${namespace ?? null}::text
       FROM jsonb_array_elements(${json(events)}::jsonb) AS e
       ON CONFLICT (source, id) DO NOTHING
       RETURNING source, id`;

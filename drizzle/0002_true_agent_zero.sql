@@ -1,0 +1,1 @@
+ALTER TABLE "weir"."events" ADD COLUMN "namespace" text;
