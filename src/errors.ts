@@ -15,6 +15,8 @@ export type ErrorCode =
   | 'data_dir_locked'
   | 'connection_budget'
   | 'database_unavailable'
+  /** This process does not do what was asked (e.g. a drain on `weir api`, which runs no runner). */
+  | 'not_available_here'
   | 'migration_failed'
   | 'internal';
 
@@ -31,6 +33,7 @@ const statusOf: Record<ErrorCode, number> = {
   data_dir_locked: 503,
   connection_budget: 503,
   database_unavailable: 503,
+  not_available_here: 503,
   migration_failed: 500,
   internal: 500,
 };

@@ -72,7 +72,7 @@ const unstorableStates = new Set([
 export function errorHandler(log: Logger) {
   return (error: Error, c: Context) => {
     // Configuration problems name a setting, never a secret: the operator needs to see which.
-    if (error instanceof WeirError && (error.status < 500 || error.code === 'config_invalid')) {
+    if (error instanceof WeirError && (error.status < 500 || error.code === 'config_invalid' || error.code === 'not_available_here')) {
       return problemResponse(c, problem(error.status, error.code, error.message, error.errors));
     }
     if (error instanceof WeirError) {

@@ -67,7 +67,7 @@ export function registerDrainRoute(app: OpenAPIHono<AppEnv>, deps: DrainRouteDep
   app.openapi(route, async (c) => {
     authorize(c, 'admin', '*');
     if (!deps.drain) {
-      throw new WeirError('database_unavailable', 'this process runs no runner (weir api): call the drain on weir serve, weir worker or the edge entry', { status: 503 });
+      throw new WeirError('not_available_here', 'this process runs no runner (weir api): call the drain on weir serve, weir worker or the edge entry', { status: 503 });
     }
     // An empty body means the defaults (a cron trigger often sends none).
     const body = c.req.header('content-type')?.includes('json') ? c.req.valid('json') : DrainRequest.parse({});
