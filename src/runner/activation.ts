@@ -21,6 +21,7 @@ import { literalTypes } from './events.ts';
 import { redact, type SecretsProvider } from './secrets.ts';
 import { deliverCallback } from './callbacks.ts';
 import { admit } from './flow.ts';
+import { WeirError } from '../errors.ts';
 import { rateLimitedTotal } from './metrics.ts';
 
 /** How far ahead a rate-limited call may reserve its token (beyond it: come back and try again). */
@@ -144,6 +145,9 @@ export async function activate(deps: ActivationDeps, queue: string, msg: Message
   try {
     workflow = await deps.definitions.get(deps.sql, row.namespace, row.workflow_name, row.workflow_version);
   } catch (error) {
+    // Only a stored definition that no longer validates is the workflow's fault; a database error
+    // (too many clients, a dropped connection) is the runner's: the message comes back later.
+    if (!(error instanceof WeirError)) throw error;
     return faultDirectly(deps, queue, msg, row, workflowError('configuration', (error as Error).message));
   }
   if (!workflow) {

@@ -10,8 +10,8 @@
  * Deterministic reproduction: one activation of a start message whose definition lookup fails
  * the way a connection-starved pool fails (a PostgresError with SQLSTATE 53300), the same as the
  * chaos run saw. Expected: the instance is not faulted and its message stays to be read again.
- * Marked `.fails` until activate() faults only on a definition that is really missing or invalid
- * (retryable SQLSTATEs — class 08, 53, 55P03, 57P01, 40001/40P01 — should throw and be retried).
+ * Fixed: activate() faults only on a definition that no longer validates (a WeirError); any other
+ * error is thrown, so the message is read again later.
  */
 import { expect, test } from 'vitest';
 import { activate } from '../../src/runner/activation.ts';
@@ -37,7 +37,7 @@ class StarvedOnce extends DefinitionCache {
   }
 }
 
-test.fails('a transient database error while loading the workflow definition does not fault the instance (runner bug: activate() faults on any definitions.get error)', async () => {
+test('a transient database error while loading the workflow definition does not fault the instance', async () => {
   const sql = db.current.sql;
   await register(sql, `
 document: { dsl: '1.0.0', namespace: ${NAMESPACE}, name: transient, version: '1.0.0' }
