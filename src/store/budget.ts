@@ -1,7 +1,8 @@
 /**
  * The connection-budget guard: replicas share the server's connections instead of racing for them.
  * Each replica heartbeats into `weir.replicas`; its pool limit is
- *   min(WEIR_DB_POOL_MAX, floor((budget − reserve) / live replicas))
+ *   min(WEIR_DB_POOL_MAX, floor((budget − reserve) / live replicas) − sessions)
+ * where `sessions` are the connections a replica holds outside its pool (its LISTEN session),
  * capped further by what other Weir processes hold right now (so a newcomer never pushes the server
  * over `max_connections` while the others are still shrinking), and at least 1. The budget defaults
  * to `max_connections − superuser_reserved_connections − connections that are not Weir's`.
@@ -26,6 +27,8 @@ export interface BudgetOptions {
   budget?: number;
   reserve: number;
   heartbeatMs: number;
+  /** Connections each replica holds outside its pool (the LISTEN session): taken from its share. */
+  sessionsPerReplica?: number;
 }
 
 export interface BudgetReading {
@@ -94,7 +97,7 @@ export class BudgetGuard {
                   AND application_name NOT LIKE 'weir%') AS foreign`;
       const budget = this.#o.budget ?? r.max_conn - r.reserved - r.foreign;
       const usable = budget - this.#o.reserve;
-      const fairShare = Math.min(this.#o.poolMax, Math.floor(usable / Math.max(1, r.live)));
+      const fairShare = Math.min(this.#o.poolMax, Math.floor(usable / Math.max(1, r.live)) - (this.#o.sessionsPerReplica ?? 0));
       const limit = Math.max(1, Math.min(fairShare, usable - r.other_weir));
       await tx`UPDATE weir.replicas SET pool_limit = ${limit} WHERE id = ${this.#o.replicaId}::uuid`;
       return { limit, fairShare, budget, live: r.live, maxConnections: r.max_conn, otherWeir: r.other_weir, foreign: r.foreign };

@@ -78,6 +78,8 @@ export async function openStore(database: Config['database'], options: OpenOptio
             ...(g.pool.budget ? { budget: g.pool.budget } : {}),
             reserve: g.pool.reserve,
             heartbeatMs: g.heartbeatMs,
+            // Each replica's LISTEN session (store.listen) is a connection outside its pool.
+            sessionsPerReplica: 1,
           },
           g.log,
           () => handle.shrink(),
