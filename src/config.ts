@@ -38,11 +38,11 @@ export const configSchema = z.object({
   WEIR_DATA_DIR: z.string().min(1).default('./.weir/data'),
   PORT: int(0, 65535, 8080),
   WEIR_HOST: z.string().min(1).optional(),
-  WEIR_BATCH_SIZE: int(1, 1000, 50),
+  WEIR_BATCH_SIZE: int(1, 1000, 100),
   WEIR_VISIBILITY_TIMEOUT: int(1, 43_200, 30),
   WEIR_POLL_INTERVAL: int(1, 60_000, 50),
   WEIR_POLL_INTERVAL_MAX: int(1, 300_000, 2_000),
-  WEIR_CONCURRENCY: int(1, 10_000, 32),
+  WEIR_CONCURRENCY: int(1, 10_000, 100),
   WEIR_QUEUES: list
     .default(['weir_default'])
     .refine((qs) => qs.length > 0 && qs.every((q) => q === '*' || queueName.test(q)), {
@@ -55,7 +55,7 @@ export const configSchema = z.object({
   WEIR_DB_PREPARE: bool(true),
   WEIR_MAX_DELIVERIES: int(1, 1_000, 5),
   WEIR_HEARTBEAT_INTERVAL: int(100, 600_000, 5_000),
-  WEIR_CHECKPOINT_GROUP: int(1, 1_000, 64),
+  WEIR_CHECKPOINT_GROUP: int(1, 1_000, 128),
   WEIR_EVENT_WINDOW: int(0, 86_400, 60),
   WEIR_MAX_STATE_BYTES: int(1024, 256 * 1024 * 1024, 4 * 1024 * 1024),
   WEIR_MAX_HISTORY: int(10, 10_000_000, 10_000),

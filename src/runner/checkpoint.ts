@@ -160,7 +160,7 @@ function isSimple(cp: Checkpoint): boolean {
  * Writes simple checkpoints in bulk: one UPDATE (compare-and-set on each version), one history
  * INSERT, one message DELETE per queue. Returns which checkpoints applied (by index).
  */
-export async function writeSimpleCheckpoints(tx: Sql, cps: readonly Checkpoint[]): Promise<boolean[]> {
+export async function writeSimpleCheckpoints(tx: Sql, cps: readonly Checkpoint[]): Promise<{ ok: boolean[]; now?: number }> {
   const rows = cps.map((cp, i) => ({
     i,
     id: cp.instanceId,
@@ -172,16 +172,19 @@ export async function writeSimpleCheckpoints(tx: Sql, cps: readonly Checkpoint[]
     pending: cp.pending && cp.pending.length ? cp.pending : null,
     terminal: cp.status === 'completed' || cp.status === 'faulted' || cp.status === 'cancelled',
   }));
-  const updated = await tx<{ i: number; id: string; parent_id: string | null; parent_wait: string | null }>`
+  // The clock is read once for the statement (not per row), and returned: the writer hands it to
+  // the activations as their new `now` without another round trip.
+  const updated = await tx<{ i: number; id: string; parent_id: string | null; parent_wait: string | null; has_callback: boolean; now: Date }>`
     UPDATE weir.instances t SET
       state = x.state, output = x.output, error = x.error, pending = x.pending,
       status = CASE WHEN t.status = 'suspended' AND NOT x.terminal THEN 'suspended' ELSE x.status END,
-      version = t.version + 1, updated_at = weir.now(), started_at = coalesce(t.started_at, weir.now()),
-      ended_at = CASE WHEN x.terminal THEN weir.now() ELSE NULL END
+      version = t.version + 1, updated_at = c.now, started_at = coalesce(t.started_at, c.now),
+      ended_at = CASE WHEN x.terminal THEN c.now ELSE NULL END
     FROM jsonb_to_recordset(${json(rows)}::jsonb)
-      AS x(i int, id uuid, expected int, state jsonb, status text, output jsonb, error jsonb, pending jsonb, terminal boolean)
+      AS x(i int, id uuid, expected int, state jsonb, status text, output jsonb, error jsonb, pending jsonb, terminal boolean),
+      (SELECT weir.now() AS now) c
     WHERE t.id = x.id AND t.version = x.expected
-    RETURNING x.i, t.id, t.parent_id, t.parent_wait`;
+    RETURNING x.i, t.id, t.parent_id, t.parent_wait, t.callback IS NOT NULL AS has_callback, c.now`;
   const ok = cps.map(() => false);
   for (const u of updated) ok[u.i] = true;
   const applied = cps.filter((_, i) => ok[i]);
@@ -190,15 +193,18 @@ export async function writeSimpleCheckpoints(tx: Sql, cps: readonly Checkpoint[]
   const ended = applied.filter((cp) => cp.status === 'completed' || cp.status === 'faulted' || cp.status === 'cancelled').map((cp) => cp.instanceId);
   if (ended.length) {
     const ids = json(ended);
-    await tx`DELETE FROM weir.timers WHERE instance_id IN (SELECT (jsonb_array_elements_text(${ids}::jsonb))::uuid)`;
-    await tx`DELETE FROM weir.subscriptions WHERE instance_id IN (SELECT (jsonb_array_elements_text(${ids}::jsonb))::uuid)`;
-    await armCallbacks(tx, ended);
+    await tx`
+      WITH timers AS (DELETE FROM weir.timers WHERE instance_id IN (SELECT (jsonb_array_elements_text(${ids}::jsonb))::uuid)),
+           subs AS (DELETE FROM weir.subscriptions WHERE instance_id IN (SELECT (jsonb_array_elements_text(${ids}::jsonb))::uuid))
+      SELECT 1`;
+    const withCallback = updated.filter((u) => u.has_callback && cps[u.i].ended).map((u) => u.id);
+    if (withCallback.length) await armCallbacks(tx, withCallback);
   }
   const byQueue = new Map<string, number[]>();
   for (const cp of applied) if (cp.consume) byQueue.set(cp.consume.queue, [...(byQueue.get(cp.consume.queue) ?? []), cp.consume.msgId]);
   for (const [queue, ids] of byQueue) await pgmq.deleteBatch(tx, queue, ids);
   for (const u of updated) if (cps[u.i].ended) await tellParent(tx, cps[u.i], u.parent_id, u.parent_wait);
-  return ok;
+  return { ok, ...(updated[0] ? { now: new Date(updated[0].now).getTime() } : {}) };
 }
 
 interface Queued {
@@ -249,13 +255,20 @@ export class CheckpointWriter {
       const results = await this.#sql.begin(async (tx) => {
         const out: boolean[] = new Array(group.length).fill(false);
         const simple = group.map((q, i) => ({ q, i })).filter(({ q }) => isSimple(q.cp));
+        let now: number | undefined;
         if (simple.length) {
-          const ok = await writeSimpleCheckpoints(tx, simple.map(({ q }) => q.cp));
-          simple.forEach(({ i }, k) => (out[i] = ok[k]));
+          const r = await writeSimpleCheckpoints(tx, simple.map(({ q }) => q.cp));
+          simple.forEach(({ i }, k) => (out[i] = r.ok[k]));
+          now = r.now;
         }
+        const others = group.filter((q) => !isSimple(q.cp));
         for (let i = 0; i < group.length; i++) if (!isSimple(group[i].cp)) out[i] = await writeCheckpoint(tx, group[i].cp);
-        const [{ now }] = await tx<{ now: Date }>`SELECT weir.now() AS now`;
-        return { out, now: new Date(now).getTime() };
+        // The clock the activations continue from: the simple write's, unless others came after it.
+        if (now === undefined || others.length) {
+          const [clock] = await tx<{ now: Date }>`SELECT weir.now() AS now`;
+          now = new Date(clock.now).getTime();
+        }
+        return { out, now };
       });
       group.forEach((q, i) => q.resolve(results.out[i] ? { ok: true, now: results.now } : { ok: false, reason: 'conflict' }));
     } catch (error) {

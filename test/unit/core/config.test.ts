@@ -7,7 +7,7 @@ describe('config', () => {
     const c = loadConfig({});
     expect(c.database).toEqual({ kind: 'pglite', dataDir: './.weir/data' });
     expect(c.http).toEqual({ port: 8080, host: '127.0.0.1' });
-    expect(c.runner).toMatchObject({ batchSize: 50, visibilityTimeoutSeconds: 30, queues: ['weir_default'], maxDeliveries: 5 });
+    expect(c.runner).toMatchObject({ batchSize: 100, visibilityTimeoutSeconds: 30, queues: ['weir_default'], maxDeliveries: 5 });
     expect(Object.isFrozen(c) && Object.isFrozen(c.runner)).toBe(true);
   });
 
