@@ -65,6 +65,8 @@ export class Runner {
   #requested = 0;
   #lastClock = Number.NEGATIVE_INFINITY;
   #wake: (() => void) | undefined;
+  /** A wake-up arrived while no sleep was in progress (during a sweep). */
+  #wakePending = false;
   #signal: AbortSignal | undefined;
   /** Messages read and not yet finished, by msg id: what a stop past its deadline releases. */
   readonly #inflight = new Map<number, string>();
@@ -269,11 +271,18 @@ export class Runner {
           idleDelay = Math.min(pollIntervalMaxMs, Math.max(idleDelay * 2, 250));
           delay = idleDelay; // never a hot loop after an error
         }
+        // A wake-up that came while the sweep ran is not lost: sweep again at once.
+        if (this.#wakePending) {
+          this.#wakePending = false;
+          delay = 0;
+        }
         await new Promise<void>((resolve) => {
           const t = setTimeout(done, delay);
+          const self = this;
           function done() {
             clearTimeout(t);
             signal.removeEventListener('abort', done);
+            self.#wake = undefined;
             resolve();
           }
           this.#wake = done;
@@ -285,7 +294,8 @@ export class Runner {
 
   /** Cuts the current idle sleep short (e.g. on a NOTIFY). */
   wake(): void {
-    this.#wake?.();
+    if (this.#wake) this.#wake();
+    else this.#wakePending = true;
   }
 
 
