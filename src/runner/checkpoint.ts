@@ -157,8 +157,9 @@ function isSimple(cp: Checkpoint): boolean {
 }
 
 /**
- * Writes simple checkpoints in bulk: one UPDATE (compare-and-set on each version), one history
- * INSERT, one message DELETE per queue. Returns which checkpoints applied (by index).
+ * Writes simple checkpoints in bulk, in one statement: the UPDATE (compare-and-set on each
+ * version), the history INSERT, the cleanup of ended instances and the consumed messages' DELETE.
+ * Returns which checkpoints applied (by index) and the clock.
  */
 export async function writeSimpleCheckpoints(tx: Sql, cps: readonly Checkpoint[]): Promise<{ ok: boolean[]; now?: number }> {
   const rows = cps.map((cp, i) => ({
@@ -172,37 +173,53 @@ export async function writeSimpleCheckpoints(tx: Sql, cps: readonly Checkpoint[]
     pending: cp.pending && cp.pending.length ? cp.pending : null,
     terminal: cp.status === 'completed' || cp.status === 'faulted' || cp.status === 'cancelled',
   }));
-  // The clock is read once for the statement (not per row), and returned: the writer hands it to
-  // the activations as their new `now` without another round trip.
+  const history = cps.flatMap((cp, i) => cp.history.map((e) => ({ i, instance: cp.instanceId, e })));
+  const consumed = cps.flatMap((cp, i) => (cp.consume ? [{ i, queue: cp.consume.queue, id: cp.consume.msgId }] : []));
+  const cap = cps[0]?.historyCap ?? Number.MAX_SAFE_INTEGER;
+  // One statement for the whole group: the compare-and-set UPDATE, the history of the rows it
+  // applied, the timers and subscriptions of those that ended, and their consumed messages. The
+  // clock is read once (not per row) and returned: the writer hands it to the activations as their
+  // new `now` without another round trip.
   const updated = await tx<{ i: number; id: string; parent_id: string | null; parent_wait: string | null; has_callback: boolean; now: Date }>`
-    UPDATE weir.instances t SET
-      state = x.state, output = x.output, error = x.error, pending = x.pending,
-      status = CASE WHEN t.status = 'suspended' AND NOT x.terminal THEN 'suspended' ELSE x.status END,
-      version = t.version + 1, updated_at = c.now, started_at = coalesce(t.started_at, c.now),
-      ended_at = CASE WHEN x.terminal THEN c.now ELSE NULL END
-    FROM jsonb_to_recordset(${json(rows)}::jsonb)
-      AS x(i int, id uuid, expected int, state jsonb, status text, output jsonb, error jsonb, pending jsonb, terminal boolean),
-      (SELECT weir.now() AS now) c
-    WHERE t.id = x.id AND t.version = x.expected
-    RETURNING x.i, t.id, t.parent_id, t.parent_wait, t.callback IS NOT NULL AS has_callback, c.now`;
+    WITH c AS (SELECT weir.now() AS now),
+    u AS (
+      UPDATE weir.instances t SET
+        state = x.state, output = x.output, error = x.error, pending = x.pending,
+        status = CASE WHEN t.status = 'suspended' AND NOT x.terminal THEN 'suspended' ELSE x.status END,
+        version = t.version + 1, updated_at = c.now, started_at = coalesce(t.started_at, c.now),
+        ended_at = CASE WHEN x.terminal THEN c.now ELSE NULL END
+      FROM jsonb_to_recordset(${json(rows)}::jsonb)
+        AS x(i int, id uuid, expected int, state jsonb, status text, output jsonb, error jsonb, pending jsonb, terminal boolean),
+        c
+      WHERE t.id = x.id AND t.version = x.expected
+      RETURNING x.i, t.id, t.parent_id, t.parent_wait, t.callback IS NOT NULL AS has_callback, x.terminal, c.now),
+    h AS (
+      INSERT INTO weir.history (instance_id, seq, at, kind, task_ref, data)
+      SELECT instance, seq, at, kind, task_ref, data FROM (
+        SELECT h.instance, coalesce(m.mx, 0) + row_number() OVER (PARTITION BY h.instance ORDER BY h.idx) AS seq,
+               to_timestamp((h.e->>'at')::double precision / 1000) AS at, h.e->>'kind' AS kind, h.e->>'ref' AS task_ref,
+               CASE WHEN h.e ? 'task' OR h.e ? 'data' OR h.e ? 'branch'
+                    THEN jsonb_strip_nulls(jsonb_build_object('task', h.e->'task', 'branch', h.e->'branch', 'data', h.e->'data'))
+                    ELSE NULL END AS data
+        FROM (SELECT (r->>'i')::int AS i, (r->>'instance')::uuid AS instance, r->'e' AS e, idx
+              FROM jsonb_array_elements(${json(history)}::jsonb) WITH ORDINALITY AS t(r, idx)) h
+        JOIN u ON u.i = h.i
+        LEFT JOIN LATERAL (SELECT max(seq) AS mx FROM weir.history WHERE instance_id = h.instance) m ON true
+      ) y
+      WHERE y.seq <= ${cap} OR y.kind LIKE 'workflow%'),
+    dt AS (DELETE FROM weir.timers WHERE instance_id IN (SELECT id FROM u WHERE terminal)),
+    ds AS (DELETE FROM weir.subscriptions WHERE instance_id IN (SELECT id FROM u WHERE terminal)),
+    dm AS (
+      SELECT count(*) AS n
+      FROM (SELECT m.queue, array_agg(m.id) AS ids
+            FROM jsonb_to_recordset(${json(consumed)}::jsonb) AS m(i int, queue text, id bigint)
+            JOIN u ON u.i = m.i GROUP BY m.queue) q,
+      LATERAL pgmq.delete(q.queue, q.ids) d)
+    SELECT u.i, u.id, u.parent_id, u.parent_wait, u.has_callback, u.now, (SELECT n FROM dm) AS deleted FROM u`;
   const ok = cps.map(() => false);
   for (const u of updated) ok[u.i] = true;
-  const applied = cps.filter((_, i) => ok[i]);
-  const history = applied.flatMap((cp) => cp.history.map((e) => ({ instance: cp.instanceId, e })));
-  if (history.length) await insertHistory(tx, history, cps[0]?.historyCap);
-  const ended = applied.filter((cp) => cp.status === 'completed' || cp.status === 'faulted' || cp.status === 'cancelled').map((cp) => cp.instanceId);
-  if (ended.length) {
-    const ids = json(ended);
-    await tx`
-      WITH timers AS (DELETE FROM weir.timers WHERE instance_id IN (SELECT (jsonb_array_elements_text(${ids}::jsonb))::uuid)),
-           subs AS (DELETE FROM weir.subscriptions WHERE instance_id IN (SELECT (jsonb_array_elements_text(${ids}::jsonb))::uuid))
-      SELECT 1`;
-    const withCallback = updated.filter((u) => u.has_callback && cps[u.i].ended).map((u) => u.id);
-    if (withCallback.length) await armCallbacks(tx, withCallback);
-  }
-  const byQueue = new Map<string, number[]>();
-  for (const cp of applied) if (cp.consume) byQueue.set(cp.consume.queue, [...(byQueue.get(cp.consume.queue) ?? []), cp.consume.msgId]);
-  for (const [queue, ids] of byQueue) await pgmq.deleteBatch(tx, queue, ids);
+  const withCallback = updated.filter((u) => u.has_callback && cps[u.i].ended).map((u) => u.id);
+  if (withCallback.length) await armCallbacks(tx, withCallback);
   for (const u of updated) if (cps[u.i].ended) await tellParent(tx, cps[u.i], u.parent_id, u.parent_wait);
   return { ok, ...(updated[0] ? { now: new Date(updated[0].now).getTime() } : {}) };
 }
