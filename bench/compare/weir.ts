@@ -105,7 +105,8 @@ const final = () => `
 
 export function describeEnv(env: Record<string, string> = {}): string {
   const shown = Object.entries(env).map(([k, v]) => `${k}=${v}`);
-  return shown.length ? shown.join(' ') : 'defaults (WEIR_BATCH_SIZE 50, WEIR_CONCURRENCY 32, WEIR_POLL_INTERVAL 50)';
+  const d = loadConfig({}).runner;
+  return shown.length ? shown.join(' ') : `defaults (WEIR_BATCH_SIZE ${d.batchSize}, WEIR_CONCURRENCY ${d.concurrency}, WEIR_POLL_INTERVAL ${d.pollIntervalMs})`;
 }
 
 export function weirThroughput(id: string, workflow: WeirWorkflow, o: WeirWorkerOptions & { unit?: string } = {}): ThroughputCase {

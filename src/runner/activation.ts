@@ -236,6 +236,11 @@ export async function activate(deps: ActivationDeps, queue: string, msg: Message
   return res.ok ? 'done' : 'conflict';
 }
 
+/** What a completed instance keeps of its state: no data, no threads. */
+function completedHeader(state: InstanceState): InstanceState {
+  return { v: state.v, id: state.id, status: state.status, startedAt: state.startedAt, seq: state.seq } as InstanceState;
+}
+
 /**
  * A state past WEIR_MAX_STATE_BYTES is not written: the instance faults with an error that says
  * which limit it passed (a runaway loop accumulating data, a huge HTTP body kept in context), and
@@ -340,7 +345,10 @@ function newAccumulator(eventWindowSeconds: number, secrets: Record<string, stri
         instanceId: row.id,
         expectedVersion: version,
         // An ended instance's state is kept only to be read: no secret value stays in it at rest.
-        state: ended ? redact(state, secrets) : state,
+        // A completed one keeps just its header (input and output have their own columns; nothing
+        // resumes it), which is also a third of the WAL its last write costs. A faulted one keeps
+        // everything: requeuing its dead letter or retrying resumes from it.
+        state: status === 'completed' ? completedHeader(state) : ended ? redact(state, secrets) : state,
         status,
         ...(state.output === undefined ? {} : { output: redact(state.output, secrets) }),
         ...(state.error ? { error: redact(state.error, secrets) } : {}),
