@@ -5,6 +5,7 @@
  * comparable to a job), `pure3` (three pure tasks), `http3` (three `call: http` to the local stub)
  * and `step20` (20 tasks, 5 of them `call: http`).
  */
+import { loadConfig } from '../../src/config.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import { openPostgres } from '../../src/store/postgres-js.ts';
 import { pgmq } from '../../src/store/queries/pgmq.ts';
