@@ -36,6 +36,11 @@ export function openPostgres(options: PostgresOptions): PostgresHandle {
     prepare: options.prepare,
     idle_timeout: options.idleTimeout ?? 30,
     connect_timeout: 10,
+    // Reconnect back-off: postgres.js grows it with every failed connect of the whole client
+    // (3^n / 100 s, up to 20 s), so a database restart that fails a few dozen statements leaves
+    // each connection waiting up to 20 s before it even tries. Capped at 2 s (jittered): the
+    // runner's own loop already backs off, and readiness should follow the database closely.
+    backoff: (retries: number) => (0.5 + Math.random() / 2) * Math.min(0.05 * 2 ** retries, 2),
     onnotice: options.onnotice ?? (() => {}),
     connection: { application_name: options.applicationName ?? 'weir' },
     // int8 as number: message ids and counts stay far below 2^53; both drivers then agree.
