@@ -25,7 +25,7 @@ import { startEffectStub, type EffectStub } from './support/stub.ts';
 import { completed, effectWorkflow, register, startMany, statuses } from './support/workload.ts';
 
 /** Set to true once LISTEN/migration sessions are inside the budget: then no refusal at all. */
-const LISTEN_SESSIONS_BUDGETED = false;
+const LISTEN_SESSIONS_BUDGETED = true;
 const maxConnections = 40;
 const total = size(400, 4000);
 const rounds = size(1, 2);

@@ -22,7 +22,7 @@ import { startEffectStub, type EffectStub } from './support/stub.ts';
 import { completed, driveClock, effectWorkflow, register, startMany, statuses } from './support/workload.ts';
 
 /** Set to true once postgres.js's nextWrite crash is guarded: then no replica may exit. */
-const DRIVER_CRASH_FIXED = false;
+const DRIVER_CRASH_FIXED = true;
 const total = size(100, 2000);
 const [delayMs, jitterMs] = size([2, 4], [10, 20]);
 const chaosMs = size(8000, 60_000);

@@ -21,7 +21,7 @@ import { startEffectStub, type EffectStub } from './support/stub.ts';
 import { completed, driveClock, effectWorkflow, register, startMany, statuses } from './support/workload.ts';
 
 /** Set to true once postgres.js's nextWrite crash is guarded: then no replica may exit. */
-const DRIVER_CRASH_FIXED = false;
+const DRIVER_CRASH_FIXED = true;
 const total = size(200, 5000);
 const restarts = size(1, 6);
 const downMs = size(1000, 3000);
