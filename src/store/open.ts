@@ -86,7 +86,8 @@ export async function openStore(database: Config['database'], options: OpenOptio
         )
       : undefined;
   const runMigrations = async () => {
-    const direct = openPostgres({ url: database.directUrl, max: 1, prepare: false, applicationName: 'weir-migrate' });
+    // Migrations may legitimately run long (and wait on the migration lock): no stuck-statement watchdog.
+    const direct = openPostgres({ url: database.directUrl, max: 1, prepare: false, applicationName: 'weir-migrate', stuckMs: 0 });
     try {
       return await migrate(direct.sql);
     } finally {

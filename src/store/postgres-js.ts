@@ -16,6 +16,8 @@ export interface PostgresOptions {
   onnotice?: (notice: unknown) => void;
   /** When given, every statement or transaction takes a permit (the connection-budget guard). */
   gate?: Gate;
+  /** A statement or transaction running longer than this is taken as stuck on a dead connection (default 60 s; 0: never, for migrations). */
+  stuckMs?: number;
 }
 
 export interface PostgresHandle {
@@ -66,13 +68,28 @@ export function openPostgres(options: PostgresOptions): PostgresHandle {
   // the old pool and the new one at once.
   const inflight = new Map<postgres.Sql, number>();
   let switching: Promise<void> | undefined;
+  // Watchdog: a statement or transaction that has not settled after `stuckMs` is on a connection
+  // that will never answer (a peer or proxy that dropped the traffic without closing the socket:
+  // TCP keep-alive takes minutes, postgres.js has no query timeout). The whole client is replaced
+  // and the old one destroyed at once, which rejects everything still waiting on it, so permits
+  // and pool slots come back instead of stalling the replica for good. Weir's statements are
+  // bounded (batches, group commits), so a healthy one never comes near it.
+  const stuckMs = options.stuckMs ?? 60_000;
+  const replaceStuck = (c: postgres.Sql) => {
+    if (client !== c) return; // already replaced
+    client = connect();
+    void c.end({ timeout: 0 }).catch(() => {});
+  };
   const use = async <T>(fn: (r: Runner) => Promise<T>): Promise<T> => {
     if (switching) await switching;
     const c = client;
     inflight.set(c, (inflight.get(c) ?? 0) + 1);
+    const watchdog = stuckMs > 0 ? setTimeout(() => replaceStuck(c), stuckMs) : undefined;
+    (watchdog as { unref?: () => void } | undefined)?.unref?.();
     try {
       return await fn(runner(c));
     } finally {
+      clearTimeout(watchdog);
       const left = (inflight.get(c) ?? 1) - 1;
       if (left === 0) {
         inflight.delete(c);
