@@ -292,7 +292,8 @@ do:
   test('same document again: 200 and the same digest; another document: 409 with a pointer; the stored one is unchanged', { timeout: LONG ? 1_200_000 : 60_000 }, async () => {
     let n = 0;
     await fc.assert(
-      fc.asyncProperty(fc.string({ maxLength: 30 }), fc.string({ maxLength: 30 }), async (first, second) => {
+      // Plain data: a string with `${` would be an expression (and `${ }` an invalid one, a 422).
+      fc.asyncProperty(fc.string({ maxLength: 30 }).filter((t) => !t.includes('${')), fc.string({ maxLength: 30 }).filter((t) => !t.includes('${')), async (first, second) => {
         const version = `2.0.${n++}`;
         const a = await expectClean(await register(doc(version, first)), 'first');
         expect(a.status).toBe(201);
