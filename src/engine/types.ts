@@ -211,6 +211,8 @@ export type HistoryEntry = {
   /** Task pointer. */
   ref?: string;
   branch?: string;
+  /** The replica that ran a fork branch's entry (stamped by the durable runner, not the engine). */
+  worker?: string;
   data?: unknown;
 };
 

@@ -17,8 +17,9 @@ import { getWorkflow } from '../store/queries/workflows.ts';
 import { json, type Sql } from '../store/sql.ts';
 import { writeCheckpoint, type Checkpoint, type CheckpointWriter, type HttpEffect } from './checkpoint.ts';
 import type { DefinitionCache } from './definitions.ts';
-import { literalTypes } from './events.ts';
-import { redact, type SecretsProvider } from './secrets.ts';
+import { newAccumulator, type ChildEffect } from './accumulator.ts';
+import { assignLanes, laneOf, mergePending, owns, type PendingCall } from './lanes.ts';
+import type { SecretsProvider } from './secrets.ts';
 import { deliverCallback } from './callbacks.ts';
 import { admit } from './flow.ts';
 import { WeirError } from '../errors.ts';
@@ -69,6 +70,8 @@ export interface ActivationDeps {
   /** Standard Webhooks secret (`whsec_…`) that signs completion callbacks. */
   callbackSecret?: string;
   runtime?: EngineContext['runtime'];
+  /** This replica's id: stamped on fork-branch history (which replica ran which branch). */
+  replicaId?: string;
   /** Told how long a rate-limited message was handed back for (the loop wakes up for it). */
   onDefer?: (delayMs: number) => void;
 }
@@ -85,7 +88,7 @@ export type Row = {
   input: unknown;
   state: InstanceState | null;
   version: number;
-  pending: HttpEffect[] | null;
+  pending: PendingCall[] | null;
   queue: string;
   correlation: { traceparent?: string } | null;
   now: Date;
@@ -103,23 +106,46 @@ export async function loadInstances(sql: Sql, ids: readonly string[]): Promise<M
   return new Map(rows.map((r) => [r.id, r]));
 }
 
-export async function activate(deps: ActivationDeps, queue: string, msg: Message<RunnerMessage>, prefetched?: Row | null): Promise<ActivationOutcome> {
+const SELECT_ROW = (sql: Sql, id: string) => sql<Row>`
+    SELECT id, namespace, workflow_name, workflow_version, status, input, state, version, pending, queue, correlation, weir.now() AS now
+    FROM weir.instances WHERE id = ${id}::uuid`;
+
+const ended = (status: InstanceStatus) => status === 'completed' || status === 'faulted' || status === 'cancelled';
+
+/**
+ * How many times a checkpoint whose results are safe to re-apply is rebased onto a newer state
+ * before the activation gives up and lets its message come back. Each conflict means another
+ * activation of the instance committed (progress), so this bounds only a pathological pile-up —
+ * a fork of many branches whose results all land at once on a few replicas.
+ */
+const MAX_REBASES = 100;
+
+/**
+ * Runs one message (and `extras`: `branch` messages of the same instance from the same batch,
+ * whose lanes this activation performs too, so one replica runs a fork's branches concurrently).
+ */
+export async function activate(
+  deps: ActivationDeps,
+  queue: string,
+  msg: Message<RunnerMessage>,
+  prefetched?: Row | null,
+  extras: readonly Message<RunnerMessage>[] = [],
+): Promise<ActivationOutcome> {
   const body = msg.message;
   if (body?.kind === 'callback') return deliverCallback({ sql: deps.sql, http: deps.http, ...(deps.callbackSecret ? { secret: deps.callbackSecret } : {}) }, queue, msg);
+  const all = [msg, ...extras];
+  const consumeAll = () => pgmq.deleteBatch(deps.sql, queue, all.map((m) => m.msgId));
   const [row] =
-    prefetched !== undefined
-      ? prefetched
-        ? [prefetched]
-        : []
-      : await deps.sql<Row>`
-    SELECT id, namespace, workflow_name, workflow_version, status, input, state, version, pending, queue, correlation, weir.now() AS now
-    FROM weir.instances WHERE id = ${body?.instance ?? '00000000-0000-0000-0000-000000000000'}::uuid`;
-  if (!row || row.status === 'completed' || row.status === 'faulted' || row.status === 'cancelled') {
-    await pgmq.delete(deps.sql, queue, msg.msgId);
+    prefetched !== undefined ? (prefetched ? [prefetched] : []) : await SELECT_ROW(deps.sql, body?.instance ?? '00000000-0000-0000-0000-000000000000');
+  if (!row || ended(row.status)) {
+    await consumeAll();
     return 'stale';
   }
   if (msg.readCt > deps.maxDeliveries) return moveToDead(deps, queue, msg, row);
-  if (row.status === 'suspended' && body?.kind !== 'cancel') return park(deps.sql, queue, msg, row);
+  if (row.status === 'suspended' && body?.kind !== 'cancel') {
+    for (const m of all) await park(deps.sql, queue, m, row);
+    return 'parked';
+  }
   // Waiting for a concurrency slot: only the promotion that gives it one may start it.
   if (row.status === 'queued' && body?.kind === 'start') {
     await pgmq.delete(deps.sql, queue, msg.msgId);
@@ -154,43 +180,127 @@ export async function activate(deps: ActivationDeps, queue: string, msg: Message
     const ref = `${row.namespace}/${row.workflow_name}:${row.workflow_version}`;
     return faultDirectly(deps, queue, msg, row, workflowError('configuration', `workflow ${ref} is not registered`, { status: 404 }));
   }
+  const wf = workflow;
 
+  // The last committed state this activation builds on, and what it added since.
   let state: InstanceState | undefined = row.state ?? undefined;
   let version = row.version;
-  const stimulus = toStimulus(body, row);
-  let pending: HttpEffect[] = row.pending ?? [];
-  const acc = newAccumulator(deps.eventWindowSeconds ?? 0, secrets ?? {}, deps.maxHistory);
+  let basePending: PendingCall[] = row.pending ?? [];
+  let created: PendingCall[] = [];
+  /** Results applied since the last checkpoint: re-applied to a newer state on a rebase. */
+  let sinceBase: Stimulus[] = [];
+  /** False while the message's own stimulus is unwritten: its effects cannot be rebased. */
+  let rebaseSafe = true;
   let changed = false;
+  const lane = laneOf(body);
+  const lanes = new Set(all.map((m) => laneOf(m.message)));
+  const acc = newAccumulator(deps.eventWindowSeconds ?? 0, secrets ?? {}, deps.maxHistory, deps.replicaId);
   // Rate-limit tokens this message reserved before it was handed back (used once).
   const reservations = new Set(Array.isArray(body?.rateReserved) ? (body.rateReserved as string[]) : []);
 
-  if (stimulus && !isStale(state, stimulus)) {
-    const r = advance(workflow, state, stimulus, ctx());
+  const apply = (s: Stimulus) => {
+    const r = advance(wf, state, s, ctx());
     state = r.state;
     changed = true;
-    pending = pending.concat(acc.add(r.effects, r.history));
-  } else if (pending.length === 0) {
-    await pgmq.delete(deps.sql, queue, msg.msgId);
+    const assigned = assignLanes(acc.add(r.effects, r.history), lane, row.id);
+    created = created.concat(assigned.calls);
+    acc.send(assigned.messages);
+  };
+  /** This activation's calls still awaited: written ones of its lanes, and the ones it created. */
+  const todo = () => mergePending(basePending, created, state).filter((c) => owns(lanes, c));
+  const consume: Checkpoint['consume'] = { queue, msgId: msg.msgId, ...(extras.length ? { more: extras.map((m) => m.msgId) } : {}) };
+
+  /**
+   * Commits what changed since the last checkpoint. On a conflict whose results are safe to
+   * re-apply (they answer calls the database held before they were made), loads the newer state
+   * and applies them again — without repeating the calls — instead of giving up.
+   */
+  const commit = async (final: boolean): Promise<'ok' | ActivationOutcome> => {
+    for (let attempt = 0; ; attempt++) {
+      if (!state) return 'stale';
+      const kids = await resolveChildren(deps.sql, acc.childEffects, row.id, row.correlation?.traceparent);
+      acc.childEffects = [];
+      for (const missing of kids.missing) apply({ kind: 'childDone', id: missing.id, outcome: { status: 'faulted', error: missing.error } });
+      acc.children = kids.requests;
+      state = capState(state, deps.maxStateBytes, acc, now);
+      const pending = mergePending(basePending, created, state);
+      const res = await deps.writer.submit(acc.checkpoint(row, state, version, pending, final ? consume : undefined));
+      if (res.ok) {
+        now = res.now;
+        version++;
+        basePending = pending;
+        created = [];
+        sinceBase = [];
+        rebaseSafe = true;
+        acc.reset();
+        return 'ok';
+      }
+      if (!rebaseSafe || attempt >= MAX_REBASES) return 'conflict';
+      const [fresh] = await SELECT_ROW(deps.sql, row.id);
+      if (!fresh || ended(fresh.status)) {
+        await consumeAll();
+        return 'stale';
+      }
+      state = fresh.state ?? undefined;
+      version = fresh.version;
+      basePending = fresh.pending ?? [];
+      now = new Date(fresh.now).getTime();
+      created = [];
+      acc.reset();
+      const replay = sinceBase.filter((s) => !isStale(state, s));
+      sinceBase = [];
+      for (const s of replay) {
+        apply(s);
+        sinceBase.push(s);
+      }
+      // Nothing of ours is left to write: the newer state already moved past it.
+      if (!sinceBase.length && final) {
+        await consumeAll();
+        return 'stale';
+      }
+      if (attempt >= 3) await new Promise((r) => setTimeout(r, Math.random() * 2 * attempt));
+    }
+  };
+
+  const stimulus = toStimulus(body, row);
+  if (stimulus && !isStale(state, stimulus)) {
+    apply(stimulus);
+    rebaseSafe = false;
+  } else if (todo().length === 0) {
+    await consumeAll();
     return 'stale';
   }
 
-  // Keep the message hidden while calls run: extend its lease at half the visibility timeout.
+  // Keep the messages hidden while calls run: extend their lease at half the visibility timeout.
   const leaseMs = Math.max(1000, (deps.visibilityTimeoutSeconds * 1000) / 2);
   const lease = setInterval(() => {
-    void pgmq.setVt(deps.sql, queue, msg.msgId, deps.visibilityTimeoutSeconds).catch(() => {});
+    for (const m of all) void pgmq.setVt(deps.sql, queue, m.msgId, deps.visibilityTimeoutSeconds).catch(() => {});
   }, leaseMs);
   try {
-    while (pending.length) {
-      const round = pending;
+    for (;;) {
+      let round = todo();
+      if (!round.length) break;
+      // Calls are written before they are performed when other lanes may run beside this one
+      // (a state with several threads, or calls handed to other lanes just now): only results of
+      // calls the database already holds can be re-applied to another activation's newer state.
+      // A single-threaded state keeps the cheap path: its first round is performed first and
+      // written with its results (a crash repeats it, deterministically, with the same keys).
+      const unwritten = round.some((c) => !basePending.some((b) => b.id === c.id));
+      if (unwritten && (acc.sending() || Object.keys(state?.threads ?? {}).length > 1)) {
+        const r = await commit(false);
+        if (r !== 'ok') return r;
+        round = todo();
+        if (!round.length) break;
+      }
       const limit = await takeRateLimitTokens(deps.sql, round, reservations);
       if (limit.waitMs > 0) {
-        // Over a rate limit: hand the message back (uncounted) for when its tokens are due —
-        // reserved for it, so it then calls without asking again (effect ids are deterministic);
-        // unreserved (too far ahead), it asks again then, with jitter. What this activation
+        // Over a rate limit: hand the messages back (uncounted) for when their tokens are due —
+        // reserved for them, so they then call without asking again (effect ids are deterministic);
+        // unreserved (too far ahead), they ask again then, with jitter. What this activation
         // computed since its last checkpoint is redone (the interpreter is deterministic).
         const delay = limit.reserved ? limit.waitMs : limit.waitMs * (1 + Math.random());
         const patch = limit.reserved ? { rateReserved: round.filter((e) => e.rateLimit).map((e) => e.id) } : {};
-        await pgmq.defer(deps.sql, queue, msg.msgId, delay, patch);
+        for (const m of all) await pgmq.defer(deps.sql, queue, m.msgId, delay, patch);
         deps.onDefer?.(delay);
         for (const e of round) if (e.rateLimit) rateLimitedTotal.inc({ key: metricKey(e.rateLimit.key) });
         return 'limited';
@@ -198,47 +308,27 @@ export async function activate(deps: ActivationDeps, queue: string, msg: Message
       const outcomes = await Promise.all(round.map((e) => performHttp(traced(e, row.correlation?.traceparent), deps.http)));
       const [clock] = await deps.sql<{ now: Date }>`SELECT weir.now() AS now`;
       now = new Date(clock.now).getTime();
-      pending = [];
       for (let i = 0; i < round.length; i++) {
-        if (!state) break;
         const s: Stimulus = { kind: 'effectResult', id: round[i].id, ...outcomes[i] };
-        if (isStale(state, s)) continue;
-        const r = advance(workflow, state, s, ctx());
-        state = r.state;
-        changed = true;
-        pending = pending.concat(acc.add(r.effects, r.history));
+        if (!state || isStale(state, s)) continue;
+        apply(s);
+        sinceBase.push(s);
       }
-      if (pending.length && state) {
+      if (todo().length) {
         // A checkpoint after each round of I/O results: progress survives a crash.
-        const res = await deps.writer.submit(acc.checkpoint(row, state, version, pending, undefined));
-        if (!res.ok) return 'conflict';
-        now = res.now;
-        version++;
-        acc.reset();
+        const r = await commit(false);
+        if (r !== 'ok') return r;
       }
     }
   } finally {
     clearInterval(lease);
   }
   if (!state || !changed) {
-    await pgmq.delete(deps.sql, queue, msg.msgId);
+    await consumeAll();
     return 'stale';
   }
-  const children = await resolveChildren(deps.sql, acc.childEffects, row.id, row.correlation?.traceparent);
-  for (const missing of children.missing) {
-    const r = advance(workflow, state, { kind: 'childDone', id: missing.id, outcome: { status: 'faulted', error: missing.error } }, ctx());
-    state = r.state;
-    acc.add(r.effects, r.history);
-  }
-  acc.children = children.requests;
-  state = capState(state, deps.maxStateBytes, acc, now);
-  const res = await deps.writer.submit(acc.checkpoint(row, state, version, null, { queue, msgId: msg.msgId }));
-  return res.ok ? 'done' : 'conflict';
-}
-
-/** What a completed instance keeps of its state: no data, no threads. */
-function completedHeader(state: InstanceState): InstanceState {
-  return { v: state.v, id: state.id, status: state.status, startedAt: state.startedAt, seq: state.seq } as InstanceState;
+  const r = await commit(true);
+  return r === 'ok' ? 'done' : r;
 }
 
 /**
@@ -283,101 +373,6 @@ function toStimulus(body: RunnerMessage | undefined, row: Row): Stimulus | undef
     default:
       return undefined; // 'resume' / 'http': perform what is pending
   }
-}
-
-type ChildEffect = Extract<Effect, { kind: 'startChild' }>;
-
-function newAccumulator(eventWindowSeconds: number, secrets: Record<string, string>, historyCap: number | undefined) {
-  let history: HistoryEntry[] = [];
-  let timers: Checkpoint['timers'] = [];
-  let cancelTimers: string[] = [];
-  let subscriptions: Checkpoint['subscriptions'] = [];
-  let unsubscribe: string[] = [];
-  let emits: Checkpoint['emits'] = [];
-  let cancelChildren: string[] = [];
-  const acc = {
-    childEffects: [] as ChildEffect[],
-    children: [] as StartRequest[],
-    /** Records durable effects; returns the HTTP calls to perform now. */
-    add(effects: Effect[], entries: HistoryEntry[]): HttpEffect[] {
-      history = history.concat(entries);
-      const http: HttpEffect[] = [];
-      for (const e of effects) {
-        switch (e.kind) {
-          case 'http':
-            http.push(e);
-            break;
-          case 'timer':
-            timers.push({ id: e.id, dueAt: e.dueAt, queue: '', message: { instance: '', kind: 'timer', target: e.id } });
-            break;
-          case 'cancelTimer':
-            cancelTimers.push(e.id);
-            timers = timers.filter((t) => t.id !== e.id);
-            break;
-          case 'listen':
-            subscriptions.push({ id: e.id, taskRef: e.task, filters: { strategy: e.strategy, filters: e.filters, types: literalTypes(e.filters) } });
-            break;
-          case 'unlisten':
-            unsubscribe.push(e.id);
-            subscriptions = subscriptions.filter((s) => s.id !== e.id);
-            break;
-          case 'emit':
-            emits.push(e.event);
-            break;
-          case 'startChild':
-            acc.childEffects.push(e);
-            break;
-          case 'cancelChild':
-            cancelChildren.push(e.id);
-            break;
-          case 'complete':
-          case 'fault':
-            break;
-        }
-      }
-      return http;
-    },
-    checkpoint(row: Row, state: InstanceState, version: number, pending: HttpEffect[] | null, consume: Checkpoint['consume']): Checkpoint {
-      const status: InstanceStatus = state.status;
-      const ended = status === 'completed' || status === 'faulted' || status === 'cancelled';
-      // What people read (history, output, error) never shows a secret's value.
-      return {
-        instanceId: row.id,
-        expectedVersion: version,
-        // An ended instance's state is kept only to be read: no secret value stays in it at rest.
-        // A completed one keeps just its header (input and output have their own columns; nothing
-        // resumes it), which is also a third of the WAL its last write costs. A faulted one keeps
-        // everything: requeuing its dead letter or retrying resumes from it.
-        state: status === 'completed' ? completedHeader(state) : ended ? redact(state, secrets) : state,
-        status,
-        ...(state.output === undefined ? {} : { output: redact(state.output, secrets) }),
-        ...(state.error ? { error: redact(state.error, secrets) } : {}),
-        pending,
-        history: redact(history, secrets),
-        ...(historyCap ? { historyCap } : {}),
-        timers: timers.map((t) => ({ ...t, queue: row.queue, message: { instance: row.id, kind: 'timer', target: t.id } })),
-        cancelTimers,
-        subscriptions,
-        eventWindowSeconds,
-        unsubscribe,
-        emits,
-        children: acc.children,
-        cancelChildren,
-        ended,
-        ...(consume ? { consume } : {}),
-      };
-    },
-    reset() {
-      history = [];
-      timers = [];
-      cancelTimers = [];
-      subscriptions = [];
-      unsubscribe = [];
-      emits = [];
-      cancelChildren = [];
-    },
-  };
-  return acc;
 }
 
 async function resolveChildren(sql: Sql, effects: ChildEffect[], parentId: string, traceparent?: string) {

@@ -40,10 +40,12 @@ export interface Checkpoint {
   emits: CloudEvent[];
   children: StartRequest[];
   cancelChildren: string[];
+  /** Messages for the instance's own queue (a `branch` message per lane handed to other replicas). */
+  send?: RunnerMessage[];
   /** Whether the instance ended: its parent (if any) hears of it in the same transaction. */
   ended: boolean;
-  /** The message this activation consumed; deleted only by the final checkpoint. */
-  consume?: { queue: string; msgId: number };
+  /** The message this activation consumed (and `more` it served with it); deleted only by the final checkpoint. */
+  consume?: { queue: string; msgId: number; more?: number[] };
 }
 
 export type CheckpointResult = { ok: true; now: number } | { ok: false; reason: 'conflict' };
@@ -60,7 +62,7 @@ async function insertHistory(tx: Sql, rows: { instance: string; e: HistoryEntry 
       SELECT h.instance, coalesce(m.mx, 0) + row_number() OVER (PARTITION BY h.instance ORDER BY h.idx) AS seq,
              to_timestamp((h.e->>'at')::double precision / 1000) AS at, h.e->>'kind' AS kind, h.e->>'ref' AS task_ref,
              CASE WHEN h.e ? 'task' OR h.e ? 'data' OR h.e ? 'branch'
-                  THEN jsonb_strip_nulls(jsonb_build_object('task', h.e->'task', 'branch', h.e->'branch', 'data', h.e->'data'))
+                  THEN jsonb_strip_nulls(jsonb_build_object('task', h.e->'task', 'branch', h.e->'branch', 'worker', h.e->'worker', 'data', h.e->'data'))
                   ELSE NULL END AS data
       FROM (SELECT (r->>'instance')::uuid AS instance, r->'e' AS e, idx
             FROM jsonb_array_elements(${json(rows)}::jsonb) WITH ORDINALITY AS t(r, idx)) h
@@ -139,8 +141,17 @@ export async function writeCheckpoint(tx: Sql, cp: Checkpoint): Promise<boolean>
   // A workflow's events stay in its namespace (API-published ones reach every namespace).
   if (cp.emits.length) await deliverEvents(tx, cp.emits, { namespace: row.namespace });
   if (cp.ended) await tellParent(tx, cp, row.parent_id, row.parent_wait);
-  if (cp.consume) await pgmq.delete(tx, cp.consume.queue, cp.consume.msgId);
+  if (cp.send?.length) {
+    for (const m of cp.send) await pgmq.send(tx, row.queue, m);
+    await notifyWork(tx, row.queue);
+  }
+  if (cp.consume?.more?.length) await pgmq.deleteBatch(tx, cp.consume.queue, consumedIds(cp.consume));
+  else if (cp.consume) await pgmq.delete(tx, cp.consume.queue, cp.consume.msgId);
   return true;
+}
+
+function consumedIds(c: NonNullable<Checkpoint['consume']>): number[] {
+  return [c.msgId, ...(c.more ?? [])];
 }
 
 /** Only state, history and the consumed message: many of these are written with a few statements. */
@@ -152,7 +163,8 @@ function isSimple(cp: Checkpoint): boolean {
     cp.unsubscribe.length === 0 &&
     cp.emits.length === 0 &&
     cp.children.length === 0 &&
-    cp.cancelChildren.length === 0
+    cp.cancelChildren.length === 0 &&
+    !cp.send?.length
   );
 }
 
@@ -174,7 +186,7 @@ export async function writeSimpleCheckpoints(tx: Sql, cps: readonly Checkpoint[]
     terminal: cp.status === 'completed' || cp.status === 'faulted' || cp.status === 'cancelled',
   }));
   const history = cps.flatMap((cp, i) => cp.history.map((e) => ({ i, instance: cp.instanceId, e })));
-  const consumed = cps.flatMap((cp, i) => (cp.consume ? [{ i, queue: cp.consume.queue, id: cp.consume.msgId }] : []));
+  const consumed = cps.flatMap((cp, i) => (cp.consume ? consumedIds(cp.consume).map((id) => ({ i, queue: cp.consume!.queue, id })) : []));
   const cap = cps[0]?.historyCap ?? Number.MAX_SAFE_INTEGER;
   // One statement for the whole group: the compare-and-set UPDATE, the history of the rows it
   // applied, the timers and subscriptions of those that ended, and their consumed messages. The
@@ -199,7 +211,7 @@ export async function writeSimpleCheckpoints(tx: Sql, cps: readonly Checkpoint[]
         SELECT h.instance, coalesce(m.mx, 0) + row_number() OVER (PARTITION BY h.instance ORDER BY h.idx) AS seq,
                to_timestamp((h.e->>'at')::double precision / 1000) AS at, h.e->>'kind' AS kind, h.e->>'ref' AS task_ref,
                CASE WHEN h.e ? 'task' OR h.e ? 'data' OR h.e ? 'branch'
-                    THEN jsonb_strip_nulls(jsonb_build_object('task', h.e->'task', 'branch', h.e->'branch', 'data', h.e->'data'))
+                    THEN jsonb_strip_nulls(jsonb_build_object('task', h.e->'task', 'branch', h.e->'branch', 'worker', h.e->'worker', 'data', h.e->'data'))
                     ELSE NULL END AS data
         FROM (SELECT (r->>'i')::int AS i, (r->>'instance')::uuid AS instance, r->'e' AS e, idx
               FROM jsonb_array_elements(${json(history)}::jsonb) WITH ORDINALITY AS t(r, idx)) h

@@ -28,6 +28,8 @@ export interface RunnerOptions {
   secrets?: SecretsProvider;
   runtime?: EngineContext['runtime'];
   callbackSecret?: string;
+  /** This replica's id (the budget guard's): stamped on the history of fork branches it runs. */
+  replicaId?: string;
 }
 
 export interface DrainOptions {
@@ -145,7 +147,15 @@ export class Runner {
       const key = m.message?.instance ?? `?${m.msgId}`;
       byInstance.set(key, [...(byInstance.get(key) ?? []), m]);
     }
-    const lanes = [...byInstance.values()];
+    // An instance's `branch` messages (fork branches handed to any replica) run together, in the
+    // activation of its first message: their calls are performed concurrently, one checkpoint.
+    const lanes = [...byInstance.values()].map((msgs) => {
+      const joins = (m: Message<RunnerMessage>) => m.message?.kind === 'branch' && m.readCt <= this.#o.runner.maxDeliveries;
+      const rest = msgs.filter((m) => !joins(m));
+      const head = rest[0] ?? msgs[0];
+      const extras = msgs.filter((m) => m !== head && joins(m));
+      return [{ m: head, extras }, ...rest.slice(1).map((m) => ({ m, extras: [] as Message<RunnerMessage>[] }))];
+    });
     const deps = {
       sql: this.#o.sql,
       writer: this.#writer,
@@ -159,6 +169,7 @@ export class Runner {
       ...(this.#o.secrets ? { secrets: this.#o.secrets } : {}),
       ...(this.#o.runtime ? { runtime: this.#o.runtime } : {}),
       ...(this.#o.callbackSecret ? { callbackSecret: this.#o.callbackSecret } : {}),
+      ...(this.#o.replicaId ? { replicaId: this.#o.replicaId } : {}),
       onDefer: (delayMs: number) => {
         this.#nextDeferred = Math.min(this.#nextDeferred, performance.now() + delayMs);
       },
@@ -166,31 +177,32 @@ export class Runner {
     for (const m of batch) this.#inflight.set(m.msgId, queue);
     // One statement loads the rows for the first message of every lane; later messages of a lane
     // see the row its previous activation wrote, so they load their own.
-    const rows = await loadInstances(this.#o.sql, lanes.map((l) => l[0].message?.instance ?? ''));
+    const rows = await loadInstances(this.#o.sql, lanes.map((l) => l[0].m.message?.instance ?? ''));
     let next = 0;
     const worker = async () => {
       while (next < lanes.length) {
         const lane = lanes[next++];
         if (this.#signal?.aborted) {
           // Draining: hand messages not yet started straight back instead of running them.
-          await this.#release(lane.map((m) => m.msgId));
+          await this.#release(lane.flatMap(({ m, extras }) => [m.msgId, ...extras.map((e) => e.msgId)]));
           continue;
         }
-        for (const [k, m] of lane.entries()) {
+        for (const [k, { m, extras }] of lane.entries()) {
           let outcome: ActivationOutcome | 'error';
           const began = performance.now();
           try {
-            outcome = await activate(deps, queue, m, k === 0 ? (rows.get(m.message?.instance ?? '') ?? null) : undefined);
+            outcome = await activate(deps, queue, m, k === 0 ? (rows.get(m.message?.instance ?? '') ?? null) : undefined, extras);
           } catch (error) {
             outcome = 'error';
             this.#logOnce(error as Error, { queue, msgId: m.msgId, instance: m.message?.instance });
           } finally {
             this.#inflight.delete(m.msgId);
+            for (const e of extras) this.#inflight.delete(e.msgId);
           }
           if (outcome === 'conflict') {
-            // Another activation moved the instance on: let this message come back and be judged
-            // against the new state (applied, or dropped as stale) instead of losing it.
-            await pgmq.setVt(this.#o.sql, queue, m.msgId, 0).catch(() => {});
+            // Another activation moved the instance on: let these messages come back and be judged
+            // against the new state (applied, or dropped as stale) instead of losing them.
+            for (const id of [m.msgId, ...extras.map((e) => e.msgId)]) await pgmq.setVt(this.#o.sql, queue, id, 0).catch(() => {});
           }
           activationsTotal.inc({ outcome });
           activationSeconds.observe((performance.now() - began) / 1000, { queue });

@@ -16,6 +16,8 @@ export function createRunner(
   /** The environment the config came from: WEIR_SECRET_<name> variables become workflow secrets. */
   env: Env,
   runtime: { name: string; version: string } = { name: 'weir', version: '0.1.0' },
+  /** The replica id the budget guard heartbeats under (also stamped on fork-branch history). */
+  replicaId?: string,
 ): Runner {
   return new Runner({
     sql: store.sql,
@@ -23,6 +25,7 @@ export function createRunner(
     runner: config.runner,
     http: { allowPrivate: config.effects.allowPrivate, allowHosts: [...config.effects.allowHosts], timeoutMs: config.effects.httpTimeoutMs },
     runtime,
+    ...(replicaId ? { replicaId } : {}),
     ...(config.callbackSecret ? { callbackSecret: config.callbackSecret } : {}),
     secrets: new SecretsProvider(store.sql, {
       env: secretsFromEnv(env),

@@ -62,12 +62,13 @@ export async function startProcess(options: StartOptions): Promise<StartedProces
     await options.prepareDataDir?.(config.database.dataDir);
   }
   let store: Store;
+  const replicaId = uuidv7();
   try {
     store = await openStore(config.database, {
       poolMax: config.pool.max,
       ...(options.pglite ? { pglite: options.pglite } : {}),
       applicationName: `weir-${role}`,
-      guard: { replicaId: uuidv7(), roles: role, pool: config.pool, heartbeatMs: config.pool.heartbeatMs, log: log.child({ component: 'budget' }) },
+      guard: { replicaId, roles: role, pool: config.pool, heartbeatMs: config.pool.heartbeatMs, log: log.child({ component: 'budget' }) },
     });
     const report = await store.migrate();
     if (report.applied.length) log.info('migrations applied', { applied: report.applied });
@@ -81,7 +82,7 @@ export async function startProcess(options: StartOptions): Promise<StartedProces
     throw error;
   }
   // Every role but `api` runs the loops; the drain route uses the same runner.
-  const runner = role !== 'api' ? createRunner(config, store, log, options.env, options.runtime) : undefined;
+  const runner = role !== 'api' ? createRunner(config, store, log, options.env, options.runtime, replicaId) : undefined;
   let server: { port: number; close(): Promise<void> } | undefined;
   let url: string | undefined;
   if (role !== 'worker') {

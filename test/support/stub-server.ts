@@ -21,7 +21,9 @@ export interface Stub {
   close(): Promise<void>;
 }
 
-export type StubHandler = (req: StubRequest) => { status?: number; body?: unknown; delayMs?: number; headers?: Record<string, string> } | undefined;
+type StubAnswer = { status?: number; body?: unknown; delayMs?: number; headers?: Record<string, string> } | undefined;
+/** Answers a request; a promise holds the response until it settles (a barrier, say). */
+export type StubHandler = (req: StubRequest) => StubAnswer | Promise<StubAnswer>;
 
 export async function startStub(handler: StubHandler = () => undefined): Promise<Stub> {
   const requests: StubRequest[] = [];
@@ -34,7 +36,7 @@ export async function startStub(handler: StubHandler = () => undefined): Promise
     requests.push(r);
     traceparents.push(req.headers.traceparent as string | undefined);
     headers.push(Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])));
-    const answer = handler(r) ?? {};
+    const answer = (await handler(r)) ?? {};
     if (answer.delayMs) await new Promise((x) => setTimeout(x, answer.delayMs));
     res.writeHead(answer.status ?? 200, { 'content-type': 'application/json', ...answer.headers });
     res.end(JSON.stringify(answer.body ?? { ok: true, n: requests.length }));
