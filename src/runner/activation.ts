@@ -106,7 +106,8 @@ export async function loadInstances(sql: Sql, ids: readonly string[]): Promise<M
   return new Map(rows.map((r) => [r.id, r]));
 }
 
-const SELECT_ROW = (sql: Sql, id: string) => sql<Row>`
+const loadRow = (sql: Sql, id: string) =>
+  sql<Row>`
     SELECT id, namespace, workflow_name, workflow_version, status, input, state, version, pending, queue, correlation, weir.now() AS now
     FROM weir.instances WHERE id = ${id}::uuid`;
 
@@ -136,7 +137,7 @@ export async function activate(
   const all = [msg, ...extras];
   const consumeAll = () => pgmq.deleteBatch(deps.sql, queue, all.map((m) => m.msgId));
   const [row] =
-    prefetched !== undefined ? (prefetched ? [prefetched] : []) : await SELECT_ROW(deps.sql, body?.instance ?? '00000000-0000-0000-0000-000000000000');
+    prefetched !== undefined ? (prefetched ? [prefetched] : []) : await loadRow(deps.sql, body?.instance ?? '00000000-0000-0000-0000-000000000000');
   if (!row || ended(row.status)) {
     await consumeAll();
     return 'stale';
@@ -236,7 +237,7 @@ export async function activate(
         return 'ok';
       }
       if (!rebaseSafe || attempt >= MAX_REBASES) return 'conflict';
-      const [fresh] = await SELECT_ROW(deps.sql, row.id);
+      const [fresh] = await loadRow(deps.sql, row.id);
       if (!fresh || ended(fresh.status)) {
         await consumeAll();
         return 'stale';

@@ -150,11 +150,13 @@ export class Runner {
     // An instance's `branch` messages (fork branches handed to any replica) run together, in the
     // activation of its first message: their calls are performed concurrently, one checkpoint.
     const lanes = [...byInstance.values()].map((msgs) => {
+      const single = (m: Message<RunnerMessage>) => ({ m, extras: [] as Message<RunnerMessage>[] });
       const joins = (m: Message<RunnerMessage>) => m.message?.kind === 'branch' && m.readCt <= this.#o.runner.maxDeliveries;
-      const rest = msgs.filter((m) => !joins(m));
-      const head = rest[0] ?? msgs[0];
-      const extras = msgs.filter((m) => m !== head && joins(m));
-      return [{ m: head, extras }, ...rest.slice(1).map((m) => ({ m, extras: [] as Message<RunnerMessage>[] }))];
+      const branches = msgs.filter(joins);
+      if (!branches.length) return msgs.map(single);
+      const host = msgs.find((m) => !joins(m) && m.message?.kind !== 'callback') ?? branches[0];
+      const extras = branches.filter((m) => m !== host);
+      return [{ m: host, extras }, ...msgs.filter((m) => m !== host && !joins(m)).map(single)];
     });
     const deps = {
       sql: this.#o.sql,
