@@ -266,3 +266,27 @@ test('a faulted state is kept without secret values, and the retried task resolv
   const done = await get(id);
   expect(done, JSON.stringify(done.error ?? done.output)).toMatchObject({ status: 'completed', output: { seen: '***', path: '/sec/b' } });
 });
+
+test('a parent faulted by its child: retrying the parent starts a new child', async () => {
+  const kid = doc('kid', `  - get:
+      call: http
+      with: { method: get, endpoint: '${stub.url}/kid' }
+`);
+  const parent = doc('parent', `  - before:
+      call: http
+      with: { method: get, endpoint: '${stub.url}/parent/before' }
+  - child:
+      run: { workflow: { namespace: rt, name: kid, version: 1.0.0 } }
+`);
+  for (const d of [kid, parent]) expect((await app.request('/v1/workflows', { method: 'POST', headers: bearer(admin, { 'content-type': 'application/yaml' }), body: d })).status).toBe(201);
+  failOnce.add('/kid');
+  const id = await start('parent');
+  await drain();
+  expect(await get(id)).toMatchObject({ status: 'faulted', error: { instance: '/do/1/child' } });
+  expect(await (await retry(id)).json()).toMatchObject({ retry: { task: '/do/1/child' } });
+  await drain();
+  expect(await get(id)).toMatchObject({ status: 'completed', output: { path: '/kid' } });
+  const children = await db.current.sql<{ status: string }>`SELECT status FROM weir.instances WHERE parent_id = ${id}::uuid ORDER BY id`;
+  expect(children.map((c) => c.status)).toEqual(['faulted', 'completed']);
+  expect(calls('/parent/before')).toHaveLength(1);
+});

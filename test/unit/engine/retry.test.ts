@@ -164,6 +164,33 @@ describe('retry from the failed task', () => {
     expect(r.state.output).toEqual([{ q: 1 }, 'S', 'B']);
   });
 
+  it('a sibling branch resumes from where it was when the fork failed, not from where it was when the error started', () => {
+    const fork = wf([
+      { f: { fork: { branches: [{ p: call('p') }, { q: { do: [{ pause: { wait: { seconds: 1 } } }, { after: call('q') }] } }] } } },
+    ]);
+    let r = start(fork);
+    const [p1] = https(r.effects);
+    const [pause] = effectsOf(r.effects, 'timer');
+    r = next(fork, r.state, { kind: 'timerFired', id: pause.id }, T0 + 1000);
+    expect(https(r.effects).map((e) => e.task)).toEqual(['/do/0/f/fork/branches/1/q/do/1/after']);
+    r = next(fork, r.state, fail(p1.id), T0 + 2000);
+    expect(r.state.status).toBe('faulted');
+    r = retry(fork, r.state, T0 + 3000);
+    expect(started(r).sort()).toEqual(['after', 'p']);
+    expect(effectsOf(r.effects, 'timer')).toEqual([]);
+  });
+
+  it('two branches failing in one advance both run again', () => {
+    const boom = { raise: { error: { type: 'https://example.com/boom', status: 500 } } };
+    const fork = wf([{ f: { fork: { branches: [{ r0: boom }, { r1: boom }] } } }]);
+    let r = start(fork);
+    expect(r.state.error).toMatchObject({ type: 'https://example.com/boom', instance: '/do/0/f/fork/branches/0/r0' });
+    r = retry(fork, r.state, T0);
+    expect(started(r)).toEqual(['r0', 'r1']);
+    expect(r.state.error).toMatchObject({ type: 'https://example.com/boom' });
+    expect(r.state.recovery?.task).toBe('/do/0/f/fork/branches/0/r0');
+  });
+
   it('a faulted child workflow: retrying the parent starts a new child', () => {
     const parent = wf([{ child: { run: { workflow: { namespace: 'test', name: 'kid', version: '1.0.0' } } } }]);
     let r = start(parent);
