@@ -12,6 +12,8 @@ RETURNS void LANGUAGE sql AS $$
 $$;
 
 -- Gives free slots of `scope` to its queued instances, oldest first; returns how many started.
+-- A queued instance with a state is one retried from its failed task (runner/retry.ts): it gets
+-- a `retry` message, not a `start` (its state would make a start stale).
 CREATE OR REPLACE FUNCTION weir.promote_queued(scope text)
 RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
@@ -21,7 +23,7 @@ DECLARE
 BEGIN
   PERFORM weir.slot_lock(scope);
   LOOP
-    SELECT i.id, i.queue, i.priority, greatest(coalesce((w.options->'concurrency'->>'limit')::int, 1), 1) AS lim
+    SELECT i.id, i.queue, i.priority, i.state IS NOT NULL AS retried, greatest(coalesce((w.options->'concurrency'->>'limit')::int, 1), 1) AS lim
       INTO nxt
       FROM weir.instances i
       LEFT JOIN weir.workflows w ON w.namespace = i.namespace AND w.name = i.workflow_name AND w.version = i.workflow_version
@@ -32,8 +34,8 @@ BEGIN
     SELECT count(*) INTO used FROM weir.slots s WHERE s.scope = promote_queued.scope;
     EXIT WHEN used >= nxt.lim;
     INSERT INTO weir.slots (instance_id, scope, acquired_at) VALUES (nxt.id, promote_queued.scope, weir.now());
-    UPDATE weir.instances SET status = 'pending', updated_at = weir.now() WHERE id = nxt.id;
-    PERFORM pgmq.send(nxt.queue, jsonb_build_object('instance', nxt.id, 'kind', 'start', 'target', nxt.id),
+    UPDATE weir.instances SET status = CASE WHEN nxt.retried THEN 'running' ELSE 'pending' END, updated_at = weir.now() WHERE id = nxt.id;
+    PERFORM pgmq.send(nxt.queue, jsonb_build_object('instance', nxt.id, 'kind', CASE WHEN nxt.retried THEN 'retry' ELSE 'start' END, 'target', nxt.id),
                       CASE WHEN nxt.priority > 0 THEN jsonb_build_object('priority', nxt.priority) END, 0);
     PERFORM pg_notify('weir_wake', nxt.queue);
     started := started + 1;

@@ -9,6 +9,7 @@ import { defaultLimits, threadIds, topOf, type Env } from './env.ts';
 import type { FrameAction } from './frame-action.ts';
 import { cancelThread, cancelWorkflow, completeWorkflow, faultWorkflow, isTerminal, popFrame } from './lifecycle.ts';
 import { stepList } from './list-frame.ts';
+import { moveUnwinding, noteHandled, noteThrow } from './recovery.ts';
 import { stepTask, failTask } from './task-frame.ts';
 import { stepWorkflow } from './workflow-frame.ts';
 import './kinds.ts';
@@ -84,6 +85,7 @@ export function isStale(state: InstanceState | undefined, stimulus: Stimulus): b
   if (!state) return true;
   const terminal = state.status === 'completed' || state.status === 'faulted' || state.status === 'cancelled';
   if (terminal) return true;
+  if (stimulus.kind === 'retry') return !state.retrying;
   if (stimulus.kind === 'cancel') return false;
   if (stimulus.kind === 'suspend') return state.status === 'suspended';
   if (stimulus.kind === 'resume') return state.status !== 'suspended';
@@ -145,6 +147,11 @@ function deliver(env: Env, stimulus: Stimulus): void {
     return;
   }
   if (stimulus.kind === 'suspend' || stimulus.kind === 'resume') return;
+  if (stimulus.kind === 'retry') {
+    // prepareRetry left the threads runnable: running them is all there is to do.
+    delete state.retrying;
+    return;
+  }
   const w = state.waits[stimulus.id];
   if (w) {
     delete state.waits[stimulus.id];
@@ -184,6 +191,7 @@ function raiseAt(env: Env, threadId: string, fid: number, error: ReturnType<type
   if (target.k === 'task') {
     const action = failTask(target, env, error);
     if (action.kind === 'throw') sig = action;
+    noteThrow(env, t, target, true);
   }
   popFrame(env, t);
   t.blocked = false;
@@ -225,6 +233,8 @@ function runThread(env: Env, t: Thread): void {
     t.sig = undefined;
     const action = step(env, top, sig);
     if (isTerminal(env)) return;
+    if (action.kind === 'throw') noteThrow(env, t, top);
+    else noteHandled(env, t);
     switch (action.kind) {
       case 'push':
         t.stack.push(action.frame);
@@ -274,7 +284,10 @@ function branchDone(env: Env, t: Thread, sig: Signal): void {
   const fork = parent && topOf(parent);
   if (!parent || !fork || fork.fid !== p.fid || fork.k !== 'task' || !fork.s) return;
   const s = fork.s as { results: unknown[]; finished: number[]; error?: unknown };
-  if (sig.kind === 'throw') s.error ??= sig.error;
+  if (sig.kind === 'throw') {
+    moveUnwinding(env, t, parent.id, s.error === undefined);
+    s.error ??= sig.error;
+  }
   else if (sig.kind === 'return') {
     s.results[p.index] = sig.value;
     s.finished.push(p.index);

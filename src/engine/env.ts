@@ -15,6 +15,7 @@ import type {
   HistoryEntry,
   HistoryKind,
   InstanceState,
+  Recovery,
   TaskFrame,
   Thread,
   Wait,
@@ -34,6 +35,11 @@ export type Env = {
   steps: number;
   /** The thread being stepped. */
   thread: Thread;
+  /**
+   * Per thread, the recovery point of an error still unwinding (taken where it left its task,
+   * dropped when something catches it, kept in the state if it faults the instance).
+   */
+  unwinding?: Record<string, Recovery>;
   /** Lazily built `$workflow` / `$runtime` descriptors, shared by every evaluation of this advance. */
   wfArg?: unknown;
   runtimeArg?: unknown;

@@ -1,4 +1,5 @@
-/** The pure interpreter: `advance` and `isStale`, plus the types of state, stimuli and effects. */
+/** The pure interpreter: `advance` and `isStale`, retry from a failed task, plus the types of state, stimuli and effects. */
 export { advance, isStale } from './advance.ts';
+export { prepareRetry, retryFromFailure, retryRefusal } from './retry.ts';
 export { errorTypes, workflowError, errorTypeMatches, type WorkflowError } from './errors.ts';
 export type * from './types.ts';

@@ -6,7 +6,7 @@ import { evaluateTransform } from '../expr/expression.ts';
 import { validateSchema } from '../expr/schema.ts';
 import { toWorkflowError, workflowError, type WorkflowError } from './errors.ts';
 import { record, taskArgs, threadIds, type Env } from './env.ts';
-import type { Frame, Thread } from './types.ts';
+import type { Frame, Recovery, Thread } from './types.ts';
 
 /** Emits the cancel effect for a wait and forgets it. */
 export function cancelWait(env: Env, id: string): void {
@@ -104,11 +104,14 @@ function wfOutputArgs(env: Env) {
   return { $context: a.$context, $secrets: a.$secrets, $workflow: a.$workflow, $runtime: a.$runtime };
 }
 
-export function faultWorkflow(env: Env, error: WorkflowError): void {
+/** Faults the instance; with `recovery` (where the error left its task) it can be retried from there. */
+export function faultWorkflow(env: Env, error: WorkflowError, recovery?: Recovery): void {
   if (isTerminal(env)) return;
   releaseAll(env);
   env.state.status = 'faulted';
   env.state.error = error;
+  if (recovery) env.state.recovery = recovery;
+  else delete env.state.recovery;
   env.effects.push({ kind: 'fault', error });
   env.history.push({ at: env.ctx.now, kind: 'workflowFaulted', data: error });
 }

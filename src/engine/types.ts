@@ -120,6 +120,30 @@ export type InstanceState = {
   error?: WorkflowError;
   /** Stimuli that arrived while suspended, delivered in order on `resume`. */
   inbox?: Stimulus[];
+  /** A faulted instance's point of retry: the state as the error left the task that failed (retry.ts). */
+  recovery?: Recovery;
+  /** Set by `prepareRetry`, consumed by the `retry` stimulus that runs the prepared state. */
+  retrying?: { task: string; thread: string };
+};
+
+/**
+ * What a faulted instance keeps to be retried from its failed task: the threads, waits, timeouts
+ * and context as they were when the error left that task, before the unwinding released them.
+ * Absent when the fault did not come out of a task (workflow input/output, a workflow timeout,
+ * an engine limit): there is no task to run again.
+ */
+export type Recovery = {
+  /** Pointer and name of the task the error left. */
+  task: string;
+  name: string;
+  /** Its thread (`main` or a fork branch). */
+  thread: string;
+  /** `ctx.now` of the fault: time spent faulted is not counted against timeouts on retry. */
+  at: number;
+  context: unknown;
+  threads: Record<string, Thread>;
+  waits: Record<string, Wait>;
+  timeouts: Record<string, TimeoutEntry>;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -144,7 +168,9 @@ export type Stimulus =
   | { kind: 'childDone'; id: string; outcome: ChildOutcome }
   | { kind: 'cancel'; reason?: string }
   | { kind: 'suspend' }
-  | { kind: 'resume' };
+  | { kind: 'resume' }
+  /** Runs a state made by `prepareRetry` (stale unless the state is `retrying`). */
+  | { kind: 'retry' };
 
 // ---------------------------------------------------------------------------------------------
 // Effects
@@ -196,6 +222,7 @@ export type HistoryKind =
   | 'workflowCancelled'
   | 'workflowSuspended'
   | 'workflowResumed'
+  | 'workflowRetried'
   | 'taskStarted'
   | 'taskCompleted'
   | 'taskSkipped'

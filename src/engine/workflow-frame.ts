@@ -5,6 +5,7 @@ import { toWorkflowError } from './errors.ts';
 import { taskArgs, type Env } from './env.ts';
 import { listFrame } from './kind.ts';
 import { completeWorkflow, faultWorkflow } from './lifecycle.ts';
+import { unwindingOf } from './recovery.ts';
 import { armTimeout, durationMs, resolveTimeout } from './timing.ts';
 import type { FrameAction } from './frame-action.ts';
 import type { Signal, WorkflowFrame } from './types.ts';
@@ -39,7 +40,8 @@ export function stepWorkflow(f: WorkflowFrame, env: Env, sig: Signal | undefined
     return { kind: 'finish' };
   }
   if (sig?.kind === 'throw') {
-    faultWorkflow(env, sig.error);
+    // An error out of a task: the instance can be retried from that task (recovery.ts).
+    faultWorkflow(env, sig.error, unwindingOf(env, env.thread));
     return { kind: 'finish' };
   }
   return { kind: 'wait' };

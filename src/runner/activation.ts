@@ -371,6 +371,8 @@ function toStimulus(body: RunnerMessage | undefined, row: Row): Stimulus | undef
       return { kind: 'childDone', id: body.target, outcome: body.outcome as never };
     case 'cancel':
       return { kind: 'cancel', ...(typeof body.reason === 'string' ? { reason: body.reason } : {}) };
+    case 'retry':
+      return { kind: 'retry' }; // runs the state runner/retry.ts prepared
     default:
       return undefined; // 'resume' / 'http': perform what is pending
   }

@@ -78,6 +78,8 @@ export async function resumeInstance(sql: Sql, id: string): Promise<InstanceRow>
     // Not started and waiting for a concurrency slot it does not hold: back in its scope's queue.
     const [back] = await tx<{ status: string; slot_scope: string | null }>`
       UPDATE weir.instances SET status = CASE
+          -- Retried from its failed task while waiting for a slot (runner/retry.ts): still waiting.
+          WHEN state ? 'retrying' AND slot_scope IS NOT NULL AND NOT EXISTS (SELECT 1 FROM weir.slots WHERE instance_id = ${id}::uuid) THEN 'queued'
           WHEN state IS NOT NULL THEN coalesce(state->>'status', 'waiting')
           WHEN slot_scope IS NOT NULL AND NOT EXISTS (SELECT 1 FROM weir.slots WHERE instance_id = ${id}::uuid)
                AND NOT EXISTS (SELECT 1 FROM weir.timers WHERE instance_id = ${id}::uuid AND id = 'debounce') THEN 'queued'

@@ -38,6 +38,15 @@ export const tryKind: TaskKindHandler = {
   },
 };
 
+/**
+ * A retry from the failed task (engine/retry.ts) gives an enclosing `try` its retry policy's
+ * attempts back: the retried task fails again into a policy that still applies.
+ */
+export function resetRetryBudget(f: TaskFrame): void {
+  const s = f.s as Partial<TryState> | undefined;
+  if (s && s.phase === 'try' && typeof s.attempt === 'number') s.attempt = 0;
+}
+
 function attempt(f: TaskFrame, env: Env, t: TryTask): KindAction {
   const frame = listFrame(env, `${f.ptr}/try`, f.input);
   const policy = resolveRetry(env, t.catch.retry);

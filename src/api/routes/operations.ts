@@ -1,11 +1,12 @@
 /**
  * Operations: bulk cancel by filter (bounded, reports how many it touched and whether more match),
- * rerun of an ended instance, schedules (list, pause, resume), and the dead-letter queue (list,
+ * rerun of an ended instance, retry of a faulted one from its failed task, schedules (list, pause, resume), and the dead-letter queue (list,
  * requeue).
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { WeirError } from '../../errors.ts';
 import { cancelMatching, listDeadLetters, requeueDeadLetter, rerunInstance } from '../../runner/operations.ts';
+import { retryInstance } from '../../runner/retry.ts';
 import { listSchedules, setScheduleEnabled } from '../../scheduler/schedules.ts';
 import { getInstance } from '../../store/queries/instances.ts';
 import { authorize, visibleNamespaces } from '../auth.ts';
@@ -57,6 +58,28 @@ const rerun = createRoute({
   request: { params: IdParam },
   responses: {
     202: { description: 'the new instance', content: { 'application/json': { schema: Instance } } },
+    ...errors(404, 409, ...authErrors),
+  },
+});
+
+const RetriedInstance = Instance.extend({
+  retry: z.object({
+    task: z.string().openapi({ description: 'JSON pointer of the task that runs again' }),
+    queued: z.boolean().openapi({ description: 'true: the workflow is at its concurrency limit and the instance waits for a slot (status `queued`)' }),
+  }),
+}).openapi('RetriedInstance');
+
+const retry = createRoute({
+  method: 'post',
+  path: '/v1/instances/{id}/retry',
+  tags: ['instances'],
+  summary: 'Resume a faulted instance at the task that failed (the same instance; what completed before it is kept)',
+  description:
+    'The failed task runs again from its start (a new attempt, a new Idempotency-Key), and so does any task that was waiting when the instance faulted (a sibling fork branch); tasks that completed are not run again. 409 when the instance is not faulted, or faulted where no task can be run again (before it started, on its input or output, a workflow timeout, a poison message): the detail says why — rerun it instead.',
+  security,
+  request: { params: IdParam },
+  responses: {
+    202: { description: 'the instance, running (or queued for a concurrency slot) again', content: { 'application/json': { schema: RetriedInstance } } },
     ...errors(404, 409, ...authErrors),
   },
 });
@@ -161,6 +184,16 @@ export function registerOperationRoutes(app: OpenAPIHono<AppEnv>, ctx: ApiContex
     const fresh = await rerunInstance(ctx.sql(), id);
     c.header('Location', `/v1/instances/${fresh.id}`);
     return c.json(instanceView(fresh), 202);
+  });
+
+  app.openapi(retry, async (c) => {
+    const { id } = c.req.valid('param');
+    const old = await getInstance(ctx.sql(), id);
+    if (!old) throw new WeirError('not_found', `no instance ${id}`);
+    authorize(c, 'write', old.namespace);
+    const { instance, task, queued } = await retryInstance(ctx.sql(), id);
+    c.header('Location', `/v1/instances/${instance.id}`);
+    return c.json({ ...instanceView(instance), retry: { task, queued } }, 202);
   });
 
   app.openapi(schedules, async (c) => {

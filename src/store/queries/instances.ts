@@ -14,7 +14,7 @@ export const terminalStatuses: readonly InstanceStatus[] = ['completed', 'faulte
 /** The body of every runner message (DESIGN §4). `target` names what it wakes. */
 export interface RunnerMessage {
   instance: string;
-  kind: 'start' | 'resume' | 'timer' | 'event' | 'http' | 'branch' | 'child-done' | 'cancel' | 'callback';
+  kind: 'start' | 'resume' | 'timer' | 'event' | 'http' | 'branch' | 'child-done' | 'cancel' | 'callback' | 'retry';
   target: string;
   [extra: string]: unknown;
 }
