@@ -10,7 +10,7 @@ import type { Logger } from '../log.ts';
 import { pgmq, type Message } from '../store/queries/pgmq.ts';
 import type { RunnerMessage } from '../store/queries/instances.ts';
 import type { Sql } from '../store/sql.ts';
-import { activate, loadInstances, type ActivationOutcome } from './activation.ts';
+import { activate, loadInstances, type ActivationDeps, type ActivationOutcome, type Row } from './activation.ts';
 import { CheckpointWriter } from './checkpoint.ts';
 import { DefinitionCache } from './definitions.ts';
 import { fireDueTimers } from './timers.ts';
@@ -51,6 +51,9 @@ export interface DrainReport {
   ms: number;
 }
 
+/** Messages are grouped into lanes by instance (a message without one is a lane of its own). */
+const laneKey = (m: Message<RunnerMessage>) => m.message?.instance ?? `?${m.msgId}`;
+
 export class Runner {
   readonly #o: RunnerOptions;
   readonly #writer: CheckpointWriter;
@@ -70,6 +73,8 @@ export class Runner {
   #signal: AbortSignal | undefined;
   /** Messages read and not yet finished, by msg id: what a stop past its deadline releases. */
   readonly #inflight = new Map<number, string>();
+  /** Instances with a lane running (any batch in flight), and when that lane is done. */
+  readonly #lanes = new Map<string, Promise<void>>();
   readonly stats = { messages: 0, done: 0, stale: 0, conflicts: 0, dead: 0, errors: 0, limited: 0, timersFired: 0, schedulesFired: 0 };
 
   constructor(options: RunnerOptions) {
@@ -84,7 +89,7 @@ export class Runner {
   }
 
   /** One sweep: due timers, then one batch from each queue. Returns what it did. */
-  async sweep(limit = Number.POSITIVE_INFINITY, options: { clockEvery?: number } = {}): Promise<DrainReport> {
+  async sweep(limit = Number.POSITIVE_INFINITY, options: { clockEvery?: number; onReadsDone?: (messages: number) => void } = {}): Promise<DrainReport> {
     const started = performance.now();
     const report: DrainReport = { messages: 0, done: 0, stale: 0, conflicts: 0, dead: 0, errors: 0, limited: 0, timersFired: 0, schedulesFired: 0, ms: 0 };
     // The background loop looks at due timers and schedules at most once per poll interval, so a
@@ -111,7 +116,8 @@ export class Runner {
       if (options.clockEvery) clockWork.catch(() => {}); // awaited below; this only marks it handled meanwhile
       else await clockWork;
     }
-    for (const queue of await this.#queues()) {
+    const queues = await this.#queues();
+    for (const [k, queue] of queues.entries()) {
       const qty = Math.min(this.#o.runner.batchSize, limit - report.messages);
       if (qty <= 0) break;
       let batch: Message<RunnerMessage>[];
@@ -125,8 +131,12 @@ export class Runner {
         throw error;
       }
       report.messages += batch.length;
+      // The last read of this sweep is done: the loop may start reading the next sweep's batch
+      // while this one runs.
+      if (k === queues.length - 1) options.onReadsDone?.(report.messages);
       await this.#runBatch(queue, batch, report);
     }
+    options.onReadsDone?.(report.messages);
     if (clockWork) await clockWork;
     // Retention: at most once a minute per replica, bounded batches, only from the background loop.
     if (this.#signal && performance.now() - this.#lastPurge > 60_000) {
@@ -142,7 +152,7 @@ export class Runner {
   async #runBatch(queue: string, batch: Message<RunnerMessage>[], report: DrainReport): Promise<void> {
     const byInstance = new Map<string, Message<RunnerMessage>[]>();
     for (const m of batch) {
-      const key = m.message?.instance ?? `?${m.msgId}`;
+      const key = laneKey(m);
       byInstance.set(key, [...(byInstance.get(key) ?? []), m]);
     }
     const lanes = [...byInstance.values()];
@@ -164,42 +174,73 @@ export class Runner {
       },
     };
     for (const m of batch) this.#inflight.set(m.msgId, queue);
-    // One statement loads the rows for the first message of every lane; later messages of a lane
-    // see the row its previous activation wrote, so they load their own.
-    const rows = await loadInstances(this.#o.sql, lanes.map((l) => l[0].message?.instance ?? ''));
+    // A lane whose instance still runs in the previous batch (the loop reads ahead while a batch
+    // commits) waits for it and loads its own row after it: one instance still runs one
+    // activation at a time per replica, and never from a row older than its last checkpoint.
+    const before = new Map<string, Promise<void>>();
+    const finish = new Map<string, () => void>();
+    for (const lane of lanes) {
+      const key = laneKey(lane[0]);
+      const running = this.#lanes.get(key);
+      if (running) before.set(key, running);
+      const done = new Promise<void>((resolve) => finish.set(key, resolve));
+      this.#lanes.set(key, done);
+      void done.then(() => {
+        if (this.#lanes.get(key) === done) this.#lanes.delete(key);
+      });
+    }
     let next = 0;
-    const worker = async () => {
-      while (next < lanes.length) {
-        const lane = lanes[next++];
-        if (this.#signal?.aborted) {
-          // Draining: hand messages not yet started straight back instead of running them.
-          await this.#release(lane.map((m) => m.msgId));
-          continue;
-        }
-        for (const [k, m] of lane.entries()) {
-          let outcome: ActivationOutcome | 'error';
-          const began = performance.now();
+    try {
+      // One statement loads the rows for the first message of every lane; later messages of a lane
+      // see the row its previous activation wrote, so they load their own.
+      const rows = await loadInstances(this.#o.sql, lanes.filter((l) => !before.has(laneKey(l[0]))).map((l) => l[0].message?.instance ?? ''));
+      const worker = async () => {
+        while (next < lanes.length) {
+          const lane = lanes[next++];
+          const key = laneKey(lane[0]);
           try {
-            outcome = await activate(deps, queue, m, k === 0 ? (rows.get(m.message?.instance ?? '') ?? null) : undefined);
-          } catch (error) {
-            outcome = 'error';
-            this.#logOnce(error as Error, { queue, msgId: m.msgId, instance: m.message?.instance });
+            const wait = before.get(key);
+            if (wait) await wait;
+            await this.#runLane(queue, lane, wait ? undefined : rows, deps, report);
           } finally {
-            this.#inflight.delete(m.msgId);
+            finish.get(key)?.();
           }
-          if (outcome === 'conflict') {
-            // Another activation moved the instance on: let this message come back and be judged
-            // against the new state (applied, or dropped as stale) instead of losing it.
-            await pgmq.setVt(this.#o.sql, queue, m.msgId, 0).catch(() => {});
-          }
-          activationsTotal.inc({ outcome });
-          activationSeconds.observe((performance.now() - began) / 1000, { queue });
-          const key = outcome === 'error' ? 'errors' : outcome === 'conflict' ? 'conflicts' : outcome === 'parked' ? 'done' : outcome;
-          report[key]++;
         }
+      };
+      await Promise.all(Array.from({ length: Math.min(this.#o.runner.concurrency, lanes.length) }, worker));
+    } finally {
+      for (const f of finish.values()) f(); // lanes never started (the load failed)
+    }
+  }
+
+  /** One instance's messages of a batch, one after another; `rows`: the batch's prefetched rows. */
+  async #runLane(queue: string, lane: Message<RunnerMessage>[], rows: Map<string, Row> | undefined, deps: ActivationDeps, report: DrainReport): Promise<void> {
+    if (this.#signal?.aborted) {
+      // Draining: hand messages not yet started straight back instead of running them.
+      await this.#release(lane.map((m) => m.msgId));
+      return;
+    }
+    for (const [k, m] of lane.entries()) {
+      let outcome: ActivationOutcome | 'error';
+      const began = performance.now();
+      try {
+        outcome = await activate(deps, queue, m, k === 0 && rows ? (rows.get(m.message?.instance ?? '') ?? null) : undefined);
+      } catch (error) {
+        outcome = 'error';
+        this.#logOnce(error as Error, { queue, msgId: m.msgId, instance: m.message?.instance });
+      } finally {
+        this.#inflight.delete(m.msgId);
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.#o.runner.concurrency, lanes.length) }, worker));
+      if (outcome === 'conflict') {
+        // Another activation moved the instance on: let this message come back and be judged
+        // against the new state (applied, or dropped as stale) instead of losing it.
+        await pgmq.setVt(this.#o.sql, queue, m.msgId, 0).catch(() => {});
+      }
+      activationsTotal.inc({ outcome });
+      activationSeconds.observe((performance.now() - began) / 1000, { queue });
+      const key = outcome === 'error' ? 'errors' : outcome === 'conflict' ? 'conflicts' : outcome === 'parked' ? 'done' : outcome;
+      report[key]++;
+    }
   }
 
   /** Runs sweeps until there is no work left or a cap is reached. */
@@ -250,10 +291,31 @@ export class Runner {
     const { pollIntervalMs, pollIntervalMaxMs } = this.#o.runner;
     this.#loop = (async () => {
       let idleDelay = pollIntervalMs;
+      // A sweep whose batch still runs (its checkpoints committing) while the next one reads.
+      let behind: Promise<unknown> | undefined;
       while (!signal.aborted) {
         let delay: number;
         try {
-          const r = await this.sweep(Number.POSITIVE_INFINITY, { clockEvery: pollIntervalMs });
+          let readsDone: (messages: number) => void = () => {};
+          const read = new Promise<number>((resolve) => (readsDone = resolve));
+          const swept = this.sweep(Number.POSITIVE_INFINITY, { clockEvery: pollIntervalMs, onReadsDone: (n) => readsDone(n) });
+          swept.catch(() => {}); // awaited below, or by the next turn when it runs behind
+          // A full batch means more is waiting: read the next batch while this one's
+          // checkpoints commit, and run it, instead of after (the read and the group commit each
+          // took ~10 ms of a 250-message batch, one after the other; bench compare set1 tuned,
+          // same run: 3,721/s reading ahead vs 3,028/s with the second batch held to
+          // WEIR_CONCURRENCY in all). At most one batch runs behind the read, and only when every
+          // lane of a batch runs at once (concurrency ≥ batch): a smaller pool (a CPU pool) keeps
+          // its bound, and no second batch waits leased for a worker.
+          const n = await Promise.race([read, swept.then((r) => r.messages, () => 0)]);
+          if (n >= this.#o.runner.batchSize && this.#o.runner.concurrency >= this.#o.runner.batchSize) {
+            if (behind) await behind;
+            behind = swept.catch((error: Error) => this.#logOnce(error, { where: 'sweep' }));
+            continue;
+          }
+          if (behind) await behind;
+          behind = undefined;
+          const r = await swept;
           const busy = r.messages > 0 || r.timersFired > 0 || r.schedulesFired > 0;
           idleDelay = busy ? pollIntervalMs : Math.min(pollIntervalMaxMs, idleDelay * 2);
           // A full batch means more is waiting: sweep again at once.
@@ -289,6 +351,7 @@ export class Runner {
           signal.addEventListener('abort', done, { once: true });
         });
       }
+      await behind;
     })();
   }
 
