@@ -38,6 +38,7 @@ const { values: flags } = parseArgs({
     'default-cap': { type: 'string', default: '8' },
     only: { type: 'string', default: 'throughput,http,latency,scaling,steps' },
     profile: { type: 'boolean', default: false },
+    baseline: { type: 'string' },
     out: { type: 'string' },
     quiet: { type: 'boolean', default: false },
   },
@@ -56,6 +57,12 @@ const scaleCapMs = Number(flags['scale-cap']) * 1000;
  * 500/500/512 was no faster (≈1,500/s). The scaling table shows the whole curve.
  */
 const WEIR_TUNED = { WEIR_BATCH_SIZE: '250', WEIR_CONCURRENCY: '250', WEIR_CHECKPOINT_GROUP: '256' };
+/**
+ * `--baseline DIR`: another Weir checkout (e.g. `git worktree add --detach DIR main`) whose worker
+ * and start path also run, as rows marked "(baseline)" beside Weir's own, round-robin in the same
+ * run — before/after ratios on a noisy machine. It must share this checkout's migrations.
+ */
+const baseline = flags.baseline;
 const log = (s: string) => {
   if (!flags.quiet) console.error(s);
 };
@@ -145,7 +152,9 @@ try {
       ...pgbossThroughput(4).map(cap),
       ...graphileThroughput.map(cap),
       cap(weirThroughput('weir-set1-default', 'set1', { unit: 'workflow of 1 set task' })),
+      ...(baseline ? [cap(weirThroughput('weir-set1-default (baseline)', 'set1', { unit: 'workflow of 1 set task', repo: baseline }))] : []),
       cap(weirThroughput('weir-set1-tuned', 'set1', { unit: 'workflow of 1 set task', env: WEIR_TUNED })),
+      ...(baseline ? [cap(weirThroughput('weir-set1-tuned (baseline)', 'set1', { unit: 'workflow of 1 set task', env: WEIR_TUNED, repo: baseline }))] : []),
       cap(weirThroughput('weir-pure3-default', 'pure3', { unit: 'workflow of 3 pure tasks (set, switch, set)' })),
       cap(weirThroughput('weir-pure3-tuned', 'pure3', { unit: 'workflow of 3 pure tasks (set, switch, set)', env: WEIR_TUNED })),
     ];
@@ -171,7 +180,7 @@ try {
   if (only.has('latency')) {
     const n = results.options.latencySamples;
     log(`\n## latency: ${n} units one at a time`);
-    for (const c of [pgbossLatency, graphileLatency, weirLatency(true), weirLatency(false)]) {
+    for (const c of [pgbossLatency, graphileLatency, weirLatency(true), ...(baseline ? [weirLatency(true, undefined, baseline)] : []), weirLatency(false)]) {
       const r = await latencyRun(server, c, n);
       log(`  ${c.id}: p50 ${r.p50.toFixed(1)} ms p95 ${r.p95.toFixed(1)} ms p99 ${r.p99.toFixed(1)} ms${r.failures ? ` (${r.failures} timed out)` : ''}`);
       results.latency.push({ id: c.id, system: c.system, settings: c.settings, ...r });

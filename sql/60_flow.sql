@@ -151,6 +151,24 @@ BEGIN
     pgmq.format_table_name(queue_name, 'q')) USING qty, vt, greatest(fifo, 0);
 END $$;
 
+-- Reads the given messages (those still visible, skipping locked ones) like weir.read: a replica
+-- takes back the fork-branch messages it has just sent when it has free slots (runner.ts).
+CREATE OR REPLACE FUNCTION weir.read_ids(queue_name text, vt integer, ids bigint[])
+RETURNS SETOF pgmq.message_record LANGUAGE plpgsql AS $$
+BEGIN
+  RETURN QUERY EXECUTE format(
+    'WITH c AS (
+       SELECT msg_id FROM pgmq.%1$I
+       WHERE msg_id = ANY($1) AND vt <= clock_timestamp()
+       FOR UPDATE SKIP LOCKED
+     )
+     UPDATE pgmq.%1$I m
+     SET vt = clock_timestamp() + make_interval(secs => $2), read_ct = m.read_ct + 1
+     FROM c WHERE m.msg_id = c.msg_id
+     RETURNING m.msg_id, m.read_ct, m.enqueued_at, m.vt, m.message, m.headers',
+    pgmq.format_table_name(queue_name, 'q')) USING ids, vt;
+END $$;
+
 CREATE OR REPLACE FUNCTION weir.ensure_priority_index(queue_name text)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE qtable text := pgmq.format_table_name(queue_name, 'q');

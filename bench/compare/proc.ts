@@ -24,9 +24,10 @@ export function killAll(): void {
   running.clear();
 }
 
-export function spawnNode(args: string[], env: Record<string, string>, nodeArgs: string[] = []): Proc {
+/** `cwd`: another checkout to run the script from (the `--baseline` rows); default this one. */
+export function spawnNode(args: string[], env: Record<string, string>, nodeArgs: string[] = [], cwd = repo): Proc {
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...args], {
-    cwd: repo,
+    cwd,
     env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });

@@ -9,7 +9,6 @@ import { loadConfig } from '../../src/config.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import { openPostgres } from '../../src/store/postgres-js.ts';
 import { pgmq } from '../../src/store/queries/pgmq.ts';
-import { startInstance } from '../../src/store/queries/instances.ts';
 import { registerWorkflow } from '../../src/runner/index.ts';
 import { connect } from './pg.ts';
 import { spawnNode } from './proc.ts';
@@ -73,6 +72,8 @@ async function bulkStart(url: string, workflow: WeirWorkflow, count: number): Pr
 
 export interface WeirWorkerOptions {
   processes?: number;
+  /** Another Weir checkout whose `weir worker` runs instead of this one's (`--baseline`). */
+  repo?: string;
   env?: Record<string, string>;
   /** Extra node flags (e.g. --cpu-prof). */
   nodeArgs?: string[];
@@ -81,7 +82,7 @@ export interface WeirWorkerOptions {
 export function startWeirWorkers(url: string, o: WeirWorkerOptions = {}): Workers {
   const n = o.processes ?? 1;
   const procs = Array.from({ length: n }, () =>
-    spawnNode(['src/cli/main.ts', 'worker'], { DATABASE_URL: url, WEIR_LOG_LEVEL: 'error', WEIR_HTTP_ALLOW_PRIVATE: 'true', ...o.env }, o.nodeArgs),
+    spawnNode(['src/cli/main.ts', 'worker'], { DATABASE_URL: url, WEIR_LOG_LEVEL: 'error', WEIR_HTTP_ALLOW_PRIVATE: 'true', ...o.env }, o.nodeArgs, o.repo),
   );
   return {
     ready: Promise.resolve(),
@@ -115,7 +116,7 @@ export function weirThroughput(id: string, workflow: WeirWorkflow, o: WeirWorker
   return {
     id,
     system: 'Weir',
-    settings: `${processes} × weir worker, ${describeEnv(o.env)}`,
+    settings: `${processes} × weir worker${o.repo ? ` of ${o.repo}` : ''}, ${describeEnv(o.env)}`,
     unit: o.unit ?? `workflow ${workflow}`,
     template: 'weir',
     steps: steps[workflow],
@@ -126,25 +127,36 @@ export function weirThroughput(id: string, workflow: WeirWorkflow, o: WeirWorker
   };
 }
 
-function weirSingle(url: string, wake: boolean): Single {
-  const h = openPostgres({ url, max: 2, prepare: true, applicationName: 'cmp-observer' });
+async function weirSingle(url: string, wake: boolean, repo?: string): Promise<Single> {
+  // The store's own start (and its driver settings) from the checkout measured: a baseline row
+  // enqueues with the baseline's code.
+  const store = repo ? new URL(`file://${repo.replace(/\/?$/, '/')}src/store/`) : new URL('../../src/store/', import.meta.url);
+  const { openPostgres: open } = (await import(new URL('postgres-js.ts', store).href)) as typeof import('../../src/store/postgres-js.ts');
+  const { startInstance: start } = (await import(new URL('queries/instances.ts', store).href)) as typeof import('../../src/store/queries/instances.ts');
+  const { pgmq: queue } = (await import(new URL('queries/pgmq.ts', store).href)) as typeof import('../../src/store/queries/pgmq.ts');
+  const h = open({ url, max: 1, prepare: true, applicationName: 'cmp-enqueue' });
   const sql = h.sql;
+  // Completion is observed the way every peer's is: one postgres.js connection of the harness.
+  const obs = connect(url, 1, 'cmp-observer');
   const request = { namespace: 'bench', workflowName: 'set1', workflowVersion: '1.0.0', queue: 'weir_default' };
   return {
     async enqueue(i) {
       // With wake-up: the store's own start (row + message + NOTIFY, one transaction).
-      if (wake) return (await startInstance(sql, { ...request, input: { n: i } })).instance.id;
+      if (wake) return (await start(sql, { ...request, input: { n: i } })).instance.id;
       // Without: the same row and message, no NOTIFY — the worker finds it by polling.
       return sql.begin(async (tx) => {
         const [r] = await tx<{ id: string }>`
           INSERT INTO weir.instances (id, namespace, workflow_name, workflow_version, status, input, queue)
           VALUES (gen_random_uuid(), 'bench', 'set1', '1.0.0', 'pending', jsonb_build_object('n', ${i}::int), 'weir_default') RETURNING id`;
-        await pgmq.send(tx, 'weir_default', { instance: r.id, kind: 'start', target: r.id });
+        await queue.send(tx, 'weir_default', { instance: r.id, kind: 'start', target: r.id });
         return r.id;
       });
     },
-    done: async (id) => (await sql<{ s: string }>`SELECT status AS s FROM weir.instances WHERE id = ${id}::uuid`)[0]?.s === 'completed',
-    close: () => h.close(),
+    done: async (id) => (await obs`SELECT status AS s FROM weir.instances WHERE id = ${id}::uuid`)[0]?.s === 'completed',
+    close: async () => {
+      await h.close();
+      await obs.end();
+    },
   };
 }
 
@@ -152,16 +164,18 @@ function weirSingle(url: string, wake: boolean): Single {
  * `env` set: a diagnostic row — the same wake-up with another worker setting (WEIR_POLL_INTERVAL=1
  * shows what a wake-up lost while a sweep runs costs: the loop then sleeps only 1 ms after work).
  */
-export function weirLatency(wake: boolean, env?: Record<string, string>): LatencyCase {
+export function weirLatency(wake: boolean, env?: Record<string, string>, repo?: string): LatencyCase {
+  const id = wake ? (env ? `weir-notify (${describeEnv(env)})` : 'weir-notify') : 'weir-poll';
+  const worker = `1 × weir worker${repo ? ` of ${repo}` : ''}`;
   return {
-    id: wake ? (env ? `weir-notify (${describeEnv(env)})` : 'weir-notify') : 'weir-poll',
+    id: repo ? `${id} (baseline)` : id,
     system: 'Weir',
     settings: wake
-      ? `1 × weir worker, ${env ? describeEnv(env) : 'defaults'}; start = startInstance (NOTIFY weir_wake at commit)`
-      : '1 × weir worker, defaults; start without NOTIFY: found by polling (WEIR_POLL_INTERVAL 50, idle back-off to 2000)',
+      ? `${worker}, ${env ? describeEnv(env) : 'defaults'}; start = startInstance (NOTIFY weir_wake at commit)`
+      : `${worker}, defaults; start without NOTIFY: found by polling (WEIR_POLL_INTERVAL 50, idle back-off to 2000)`,
     template: 'weir',
-    start: async (url) => startWeirWorkers(url, env ? { env } : {}),
-    open: async (url) => weirSingle(url, wake),
+    start: async (url) => startWeirWorkers(url, { ...(env ? { env } : {}), ...(repo ? { repo } : {}) }),
+    open: async (url) => weirSingle(url, wake, repo),
   };
 }
 

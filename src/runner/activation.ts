@@ -72,6 +72,8 @@ export interface ActivationDeps {
   runtime?: EngineContext['runtime'];
   /** This replica's id: stamped on fork-branch history (which replica ran which branch). */
   replicaId?: string;
+  /** Reads back `branch` messages just sent, as many as the replica has free slots for. */
+  claimBranches?: (queue: string, msgIds: readonly number[]) => Promise<Message<RunnerMessage>[]>;
   /** Told how long a rate-limited message was handed back for (the loop wakes up for it). */
   onDefer?: (delayMs: number) => void;
 }
@@ -130,7 +132,8 @@ export async function activate(
   queue: string,
   msg: Message<RunnerMessage>,
   prefetched?: Row | null,
-  extras: readonly Message<RunnerMessage>[] = [],
+  /** Grows with the branch messages this activation claims back (the caller releases them all). */
+  extras: Message<RunnerMessage>[] = [],
 ): Promise<ActivationOutcome> {
   const body = msg.message;
   if (body?.kind === 'callback') return deliverCallback({ sql: deps.sql, http: deps.http, ...(deps.callbackSecret ? { secret: deps.callbackSecret } : {}) }, queue, msg);
@@ -209,7 +212,16 @@ export async function activate(
   };
   /** This activation's calls still awaited: written ones of its lanes, and the ones it created. */
   const todo = () => mergePending(basePending, created, state).filter((c) => owns(lanes, c));
-  const consume: Checkpoint['consume'] = { queue, msgId: msg.msgId, ...(extras.length ? { more: extras.map((m) => m.msgId) } : {}) };
+  const consume = (): Checkpoint['consume'] => ({ queue, msgId: msg.msgId, ...(extras.length ? { more: extras.map((m) => m.msgId) } : {}) });
+  /** Branch messages just sent that this replica has room for join this activation at once. */
+  const claimBack = async (sent: readonly number[] | undefined) => {
+    if (!sent?.length || !deps.claimBranches) return;
+    for (const m of await deps.claimBranches(queue, sent)) {
+      extras.push(m);
+      all.push(m);
+      lanes.add(laneOf(m.message));
+    }
+  };
 
   /**
    * Commits what changed since the last checkpoint. On a conflict whose results are safe to
@@ -225,8 +237,10 @@ export async function activate(
       acc.children = kids.requests;
       state = capState(state, deps.maxStateBytes, acc, now);
       const pending = mergePending(basePending, created, state);
-      const res = await deps.writer.submit(acc.checkpoint(row, state, version, pending, final ? consume : undefined));
+      const cp = acc.checkpoint(row, state, version, pending, final ? consume() : undefined);
+      const res = await deps.writer.submit(cp);
       if (res.ok) {
+        if (!final) await claimBack(cp.sent);
         now = res.now;
         version++;
         basePending = pending;

@@ -14,7 +14,7 @@ import { json, type Sql } from '../store/sql.ts';
 import { pgmq } from '../store/queries/pgmq.ts';
 import { type InstanceStatus, type RunnerMessage, type StartRequest } from '../store/queries/instances.ts';
 import { deliverBacklog, deliverEvents } from './events.ts';
-import { notifyWork } from '../store/notify.ts';
+import { notifyWork, WAKE_CHANNEL } from '../store/notify.ts';
 import { armCallbacks } from './callbacks.ts';
 
 export type HttpEffect = Extract<Effect, { kind: 'http' }>;
@@ -42,6 +42,8 @@ export interface Checkpoint {
   cancelChildren: string[];
   /** Messages for the instance's own queue (a `branch` message per lane handed to other replicas). */
   send?: RunnerMessage[];
+  /** Set by the write: the ids `send`'s messages got (a group retried one by one sets it again). */
+  sent?: number[];
   /** Whether the instance ended: its parent (if any) hears of it in the same transaction. */
   ended: boolean;
   /** The message this activation consumed (and `more` it served with it); deleted only by the final checkpoint. */
@@ -142,7 +144,8 @@ export async function writeCheckpoint(tx: Sql, cp: Checkpoint): Promise<boolean>
   if (cp.emits.length) await deliverEvents(tx, cp.emits, { namespace: row.namespace });
   if (cp.ended) await tellParent(tx, cp, row.parent_id, row.parent_wait);
   if (cp.send?.length) {
-    for (const m of cp.send) await pgmq.send(tx, row.queue, m);
+    cp.sent = [];
+    for (const m of cp.send) cp.sent.push(await pgmq.send(tx, row.queue, m));
     await notifyWork(tx, row.queue);
   }
   if (cp.consume?.more?.length) await pgmq.deleteBatch(tx, cp.consume.queue, consumedIds(cp.consume));
@@ -170,7 +173,9 @@ function isSimple(cp: Checkpoint): boolean {
 
 /**
  * Writes simple checkpoints in bulk, in one statement: the UPDATE (compare-and-set on each
- * version), the history INSERT, the cleanup of ended instances and the consumed messages' DELETE.
+ * version), the history INSERT, the cleanup of ended instances, their completion callbacks and
+ * their parents' `child-done` messages, and the consumed messages' DELETE. Being one statement it
+ * is one transaction even outside `begin` (the writer sends it alone: one round trip, not three).
  * Returns which checkpoints applied (by index) and the clock.
  */
 export async function writeSimpleCheckpoints(tx: Sql, cps: readonly Checkpoint[]): Promise<{ ok: boolean[]; now?: number }> {
@@ -184,6 +189,8 @@ export async function writeSimpleCheckpoints(tx: Sql, cps: readonly Checkpoint[]
     error: cp.error ?? null,
     pending: cp.pending && cp.pending.length ? cp.pending : null,
     terminal: cp.status === 'completed' || cp.status === 'faulted' || cp.status === 'cancelled',
+    // What a parent waiting on this instance hears when it ended (as tellParent sends it).
+    outcome: cp.ended ? { status: cp.status, ...(cp.output === undefined ? {} : { output: cp.output }), ...(cp.error ? { error: cp.error } : {}) } : null,
   }));
   const history = cps.flatMap((cp, i) => cp.history.map((e) => ({ i, instance: cp.instanceId, e })));
   const consumed = cps.flatMap((cp, i) => (cp.consume ? consumedIds(cp.consume).map((id) => ({ i, queue: cp.consume!.queue, id })) : []));
@@ -192,7 +199,7 @@ export async function writeSimpleCheckpoints(tx: Sql, cps: readonly Checkpoint[]
   // applied, the timers and subscriptions of those that ended, and their consumed messages. The
   // clock is read once (not per row) and returned: the writer hands it to the activations as their
   // new `now` without another round trip.
-  const updated = await tx<{ i: number; id: string; parent_id: string | null; parent_wait: string | null; has_callback: boolean; now: Date }>`
+  const updated = await tx<{ i: number; id: string; now: Date }>`
     WITH c AS (SELECT weir.now() AS now),
     u AS (
       UPDATE weir.instances t SET
@@ -201,10 +208,10 @@ export async function writeSimpleCheckpoints(tx: Sql, cps: readonly Checkpoint[]
         version = t.version + 1, updated_at = c.now, started_at = coalesce(t.started_at, c.now),
         ended_at = CASE WHEN x.terminal THEN c.now ELSE NULL END
       FROM jsonb_to_recordset(${json(rows)}::jsonb)
-        AS x(i int, id uuid, expected int, state jsonb, status text, output jsonb, error jsonb, pending jsonb, terminal boolean),
+        AS x(i int, id uuid, expected int, state jsonb, status text, output jsonb, error jsonb, pending jsonb, terminal boolean, outcome jsonb),
         c
       WHERE t.id = x.id AND t.version = x.expected
-      RETURNING x.i, t.id, t.parent_id, t.parent_wait, t.callback IS NOT NULL AS has_callback, x.terminal, c.now),
+      RETURNING x.i, t.id, t.queue, t.parent_id, t.parent_wait, t.callback IS NOT NULL AS has_callback, x.terminal, x.outcome, c.now),
     h AS (
       INSERT INTO weir.history (instance_id, seq, at, kind, task_ref, data)
       SELECT instance, seq, at, kind, task_ref, data FROM (
@@ -219,22 +226,40 @@ export async function writeSimpleCheckpoints(tx: Sql, cps: readonly Checkpoint[]
         LEFT JOIN LATERAL (SELECT max(seq) AS mx FROM weir.history WHERE instance_id = h.instance) m ON true
       ) y
       WHERE y.seq <= ${cap} OR y.kind LIKE 'workflow%'),
-    dt AS (DELETE FROM weir.timers WHERE instance_id IN (SELECT id FROM u WHERE terminal)),
+    -- An ended instance's timers go and its completion callback is armed (callbacks.ts
+    -- armCallbacks). The DELETE leaves 'callback:1' alone: sub-statements run in no set order, so
+    -- it could otherwise remove the row the INSERT kept (DO NOTHING) or find nothing to delete.
+    dt AS (DELETE FROM weir.timers WHERE instance_id IN (SELECT id FROM u WHERE terminal) AND id <> 'callback:1'),
+    cb AS (
+      INSERT INTO weir.timers (id, instance_id, queue, due_at, message)
+      SELECT 'callback:1', u.id, u.queue, u.now, jsonb_build_object('instance', u.id, 'kind', 'callback', 'target', 'callback:1', 'attempt', 1)
+      FROM u WHERE u.terminal AND u.has_callback
+      ON CONFLICT (instance_id, id) DO NOTHING),
     ds AS (DELETE FROM weir.subscriptions WHERE instance_id IN (SELECT id FROM u WHERE terminal)),
+    -- A child that ended wakes its parent's wait with its outcome (tellParent), with a NOTIFY.
+    tp AS (
+      SELECT pgmq.send(p.queue, jsonb_build_object('instance', p.id, 'kind', 'child-done', 'target', u.parent_wait, 'outcome', u.outcome), 0),
+             pg_notify(${WAKE_CHANNEL}::text, p.queue)
+      FROM u JOIN weir.instances p ON p.id = u.parent_id
+      WHERE u.terminal AND u.parent_wait IS NOT NULL),
     dm AS (
       SELECT count(*) AS n
       FROM (SELECT m.queue, array_agg(m.id) AS ids
             FROM jsonb_to_recordset(${json(consumed)}::jsonb) AS m(i int, queue text, id bigint)
             JOIN u ON u.i = m.i GROUP BY m.queue) q,
       LATERAL pgmq.delete(q.queue, q.ids) d)
-    SELECT u.i, u.id, u.parent_id, u.parent_wait, u.has_callback, u.now, (SELECT n FROM dm) AS deleted FROM u`;
+    -- dm and tp are read here so they run (a CTE without INSERT/UPDATE/DELETE runs only if read).
+    SELECT u.i, u.id, u.now, (SELECT n FROM dm) AS deleted, (SELECT count(*) FROM tp) AS told FROM u`;
   const ok = cps.map(() => false);
   for (const u of updated) ok[u.i] = true;
-  const withCallback = updated.filter((u) => u.has_callback && cps[u.i].ended).map((u) => u.id);
-  if (withCallback.length) await armCallbacks(tx, withCallback);
-  for (const u of updated) if (cps[u.i].ended) await tellParent(tx, cps[u.i], u.parent_id, u.parent_wait);
   return { ok, ...(updated[0] ? { now: new Date(updated[0].now).getTime() } : {}) };
 }
+
+/** A macrotask as soon as the event loop allows: setImmediate where the runtime has it (Node, Bun, Deno). */
+const nextTurn: (fn: () => void) => void =
+  typeof (globalThis as { setImmediate?: unknown }).setImmediate === 'function'
+    ? (fn) => (globalThis as unknown as { setImmediate(f: () => void): void }).setImmediate(fn)
+    : (fn) => setTimeout(fn, 0);
 
 interface Queued {
   cp: Checkpoint;
@@ -268,8 +293,10 @@ export class CheckpointWriter {
   async #flush(): Promise<void> {
     this.#flushing = true;
     try {
-      // Let activations finishing in the same tick join this group.
-      await new Promise<void>((r) => setTimeout(r, 0));
+      // Let activations finishing in the same turn of the event loop join this group. Not
+      // setTimeout(0): Node makes that at least 1 ms, paid by every idle start → completed; the
+      // checkpoints submitted while a commit is in flight join the next group anyway.
+      await new Promise<void>((r) => nextTurn(r));
       while (this.#queue.length) {
         const group = this.#queue.splice(0, this.#maxGroup);
         await this.#commit(group);
@@ -281,6 +308,12 @@ export class CheckpointWriter {
 
   async #commit(group: Queued[]): Promise<void> {
     try {
+      // Only simple checkpoints: their one statement is the whole transaction (no BEGIN/COMMIT).
+      if (group.every((q) => isSimple(q.cp))) {
+        const r = await writeSimpleCheckpoints(this.#sql, group.map((q) => q.cp));
+        group.forEach((q, i) => q.resolve(r.ok[i] && r.now !== undefined ? { ok: true, now: r.now } : { ok: false, reason: 'conflict' }));
+        return;
+      }
       const results = await this.#sql.begin(async (tx) => {
         const out: boolean[] = new Array(group.length).fill(false);
         const simple = group.map((q, i) => ({ q, i })).filter(({ q }) => isSimple(q.cp));

@@ -68,6 +68,13 @@ export const pgmq = {
     const rows = await sql<MessageRow>`SELECT * FROM weir.read(${queue}::text, ${vtSeconds}::int, ${qty}::int, ${fifo}::int)`;
     return rows.map((r) => toMessage<T>(r));
   },
+  /** Reads the given messages, those still visible and not locked by another reader (`weir.read_ids`). */
+  async readIds<T = unknown>(sql: Sql, queue: string, vtSeconds: number, msgIds: readonly number[]): Promise<Message<T>[]> {
+    if (msgIds.length === 0) return [];
+    const rows = await sql<MessageRow>`
+      SELECT * FROM weir.read_ids(${queue}::text, ${vtSeconds}::int, ARRAY(SELECT jsonb_array_elements_text(${json(msgIds)}::jsonb)::bigint))`;
+    return rows.map((r) => toMessage<T>(r));
+  },
   /** Hides a message for `delayMs` without counting the delivery, merging `patch` into its body (`weir.defer_message`). */
   async defer(sql: Sql, queue: string, msgId: number, delayMs: number, patch: Record<string, unknown> = {}): Promise<boolean> {
     const [r] = await sql<{ ok: boolean }>`

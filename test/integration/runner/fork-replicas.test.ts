@@ -40,12 +40,32 @@ function gate(count: number) {
   };
 }
 
+/** Waits for the gate to fill; after 30 s fails with what the queue and the workers show. */
+async function arrival(g: ReturnType<typeof gate>) {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(async () => {
+      const q = await db.current.sql`SELECT msg_id, read_ct, message->>'kind' AS kind FROM pgmq.q_weir_default`;
+      reject(new Error(`${stub!.requests.length} of ${n} calls arrived; queue ${JSON.stringify(q)}; workers: ${workers.map((w) => w.output.join('').slice(-1500)).join(' | ')}`));
+    }, 30_000);
+  });
+  try {
+    await Promise.race([g.arrived, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function settle(id: string, withinMs: number) {
   const until = Date.now() + withinMs;
   for (;;) {
     const row = await getInstance(db.current.sql, id);
     if (row && ['completed', 'faulted', 'cancelled'].includes(row.status)) return row;
-    if (Date.now() > until) throw new Error(`instance ${id} still ${row?.status} after ${withinMs} ms`);
+    if (Date.now() > until) {
+      const [r] = await db.current.sql<{ pending: unknown; state: unknown }>`SELECT pending, state->'waits' AS state FROM weir.instances WHERE id = ${id}::uuid`;
+      const q = await db.current.sql`SELECT msg_id, read_ct, vt, message FROM pgmq.q_weir_default`;
+      throw new Error(`instance ${id} still ${row?.status} after ${withinMs} ms: pending ${JSON.stringify(r)}, queue ${JSON.stringify(q)}, workers ${workers.map((w) => w.output.join('')).join(' | ')}`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -61,7 +81,10 @@ do:
         branches:
 ${branches}
 `);
-  const env = { DATABASE_URL: db.current.url, WEIR_HTTP_ALLOW_PRIVATE: 'true', WEIR_POLL_INTERVAL: '20', WEIR_POLL_INTERVAL_MAX: '100', WEIR_VISIBILITY_TIMEOUT: '2', WEIR_DB_POOL_MAX: '4' };
+  const env = { DATABASE_URL: db.current.url, WEIR_HTTP_ALLOW_PRIVATE: 'true', WEIR_POLL_INTERVAL: '20', WEIR_POLL_INTERVAL_MAX: '100', WEIR_VISIBILITY_TIMEOUT: '2', WEIR_DB_POOL_MAX: '4',
+    // 6 messages at once per worker: 10 branches in flight together need both (a worker with
+    // free slots reads its own branch messages at once, so an idle pair would not need to share).
+    WEIR_CONCURRENCY: '6', WEIR_BATCH_SIZE: '6' };
   for (let i = 0; i < 2; i++) workers.push(spawnWorker(env));
   const { instance } = await startInstance(db.current.sql, { namespace: 'fk', workflowName: name, workflowVersion: '1.0.0', queue: 'weir_default', input: {} });
   return instance.id;
@@ -72,7 +95,7 @@ const expected = Array.from({ length: n }, (_, i) => ({ path: `/b/${i}` }));
 test(`a fork of ${n} branches on 2 worker processes: branches run on both at once`, async () => {
   const g = gate(n);
   const id = await setup('spread', g, () => false);
-  await g.arrived; // all 10 calls in flight at once: the worker that ran the start holds one
+  await arrival(g); // all 10 calls in flight at once: at most 6 on each worker, so on both
   g.release();
   const done = await settle(id, 60_000);
   expect(done.status).toBe('completed');
@@ -93,13 +116,13 @@ test('a worker killed while its branches are in flight: the survivor performs th
   const g = gate(n);
   let killed = false;
   const id = await setup('survive', g, () => killed);
-  await g.arrived;
+  await arrival(g);
   const victim = workers[0];
   victim.child.kill('SIGKILL');
   await victim.exited;
   killed = true; // from now on the stub answers at once
   g.release();
-  const done = await settle(id, 90_000);
+  const done = await settle(id, 30_000);
   expect(done.status).toBe('completed');
   expect(done.output).toEqual(expected);
   const keys = new Map<string, number>();

@@ -81,11 +81,25 @@ async function settled(id: string, withinMs = 30_000) {
 }
 
 describe('fork branches as activations', () => {
-  test("the first activation keeps one branch and hands the others to branch messages; outputs join in declaration order", async () => {
+  test('a replica with free slots takes its branch messages back: one activation performs every branch', async () => {
+    stub = await startStub((r) => ({ body: { path: r.path } }));
+    await registerWorkflow(db.current.sql, fanOut('fan3local', 3));
+    const id = await start('fan3local');
+    const runner = testRunner(db.current.sql);
+    const first = await runner.drain({ maxMessages: 1 });
+    expect(first.messages).toBe(1);
+    const done = await getInstance(db.current.sql, id);
+    expect(done?.status).toBe('completed');
+    expect(done?.output).toEqual([{ path: '/b/0' }, { path: '/b/1' }, { path: '/b/2' }]);
+    expect(await queued()).toEqual([]);
+    expect(keysOnce(stub)).toBe(true);
+  });
+
+  test("a replica without free slots keeps one branch and hands the others to branch messages; outputs join in declaration order", async () => {
     stub = await startStub((r) => ({ body: { path: r.path } }));
     await registerWorkflow(db.current.sql, fanOut('fan3', 3, { secondCallIn: 2 }));
     const id = await start('fan3');
-    const runner = testRunner(db.current.sql);
+    const runner = testRunner(db.current.sql, { WEIR_CONCURRENCY: '1' });
     await runner.drain({ maxMessages: 1 });
     expect(await queued()).toEqual([{ kind: 'branch', n: 2 }]);
     const [row] = await db.current.sql<{ status: string; pending: { id: string; lane: string; branch: string }[] }>`
@@ -111,7 +125,9 @@ describe('fork branches as activations', () => {
     let hold = barrier(n);
     stub = await startStub((r) => hold().then(() => ({ body: { path: r.path } })));
     await registerWorkflow(db.current.sql, fanOut('fan6', n));
-    const env = { WEIR_POLL_INTERVAL: '10', WEIR_POLL_INTERVAL_MAX: '20' };
+    // Each replica runs at most 3 messages at once: the one that takes the start cannot also
+    // take every branch (a replica with free slots reads its own branch messages at once).
+    const env = { WEIR_POLL_INTERVAL: '10', WEIR_POLL_INTERVAL_MAX: '20', WEIR_CONCURRENCY: '3', WEIR_BATCH_SIZE: '3' };
     const a = testRunner(db.current.sql, env, { allowPrivate: true }, 'replica-a');
     const b = testRunner(db.current.sql, env, { allowPrivate: true }, 'replica-b');
     run(a);
@@ -123,8 +139,8 @@ describe('fork branches as activations', () => {
       const done = await settled(id);
       expect(done.status).toBe('completed');
       expect(done.output).toEqual(Array.from({ length: n }, (_, i) => ({ path: `/b/${i}` })));
-      // All n calls were in flight together (the barrier let none answer before), so the two
-      // replicas each performed some; every call happened once.
+      // All n calls were in flight together (the barrier let none answer before), more than one
+      // replica's concurrency, so the two replicas each performed some; every call happened once.
       expect(stub.requests).toHaveLength(n);
       expect(keysOnce(stub)).toBe(true);
       const history = await getHistory(db.current.sql, id);
@@ -138,7 +154,7 @@ describe('fork branches as activations', () => {
     stub = await startStub((r) => ({ body: { path: r.path } }));
     await registerWorkflow(db.current.sql, fanOut('race', 3, { compete: true }));
     const id = await start('race');
-    await testRunner(db.current.sql).drain();
+    await testRunner(db.current.sql, { WEIR_CONCURRENCY: '1' }).drain();
     const done = await getInstance(db.current.sql, id);
     expect(done?.status).toBe('completed');
     expect(done?.output).toEqual({ path: '/b/0' });
