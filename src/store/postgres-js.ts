@@ -51,14 +51,7 @@ export function openPostgres(options: PostgresOptions): PostgresHandle {
   let client = connect();
   const retired: Promise<unknown>[] = [];
   const runner = (c: postgres.Sql | postgres.TransactionSql): Runner => ({
-    // postgres.js never prepares `unsafe` text unless asked; unprepared, a statement with
-    // parameters costs two round trips (Parse/Describe to learn the parameter types, then
-    // Bind/Execute) and a fresh plan every time. Tagged templates (a fixed text per call site) are
-    // prepared per connection when WEIR_DB_PREPARE allows: one round trip, the plan kept. Measured
-    // on the idle start → completed path (bench compare latency): a read, a row load and a group
-    // commit each paid the extra round trip (server log: parse and bind ~1 ms apart).
-    query: (text, params, fixed) =>
-      c.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: options.prepare && fixed === true }) as unknown as Promise<Row[]>,
+    query: (text, params) => c.unsafe(text, params as postgres.ParameterOrJSON<never>[]) as unknown as Promise<Row[]>,
     exec: async (script) => {
       await c.unsafe(script).simple();
     },
@@ -108,7 +101,7 @@ export function openPostgres(options: PostgresOptions): PostgresHandle {
   const gate = options.gate;
   const gated = <T>(fn: (r: Runner) => Promise<T>) => (gate ? gate.run(() => use(fn)) : use(fn));
   const top: Runner = {
-    query: (text, params, fixed) => gated((r) => r.query(text, params, fixed)),
+    query: (text, params) => gated((r) => r.query(text, params)),
     exec: (script) => gated((r) => r.exec(script)),
     begin: (fn) => gated((r) => r.begin(fn)),
   };
