@@ -12,7 +12,7 @@ import type { Effect, EngineContext, HistoryEntry, InstanceState, Stimulus, Work
 import { performHttp, type HttpPerformerOptions } from '../effects/http.ts';
 import type { Message } from '../store/queries/pgmq.ts';
 import { pgmq } from '../store/queries/pgmq.ts';
-import type { InstanceStatus, RunnerMessage, StartRequest } from '../store/queries/instances.ts';
+import { terminalStatuses, type InstanceStatus, type RunnerMessage, type StartRequest } from '../store/queries/instances.ts';
 import { getWorkflow } from '../store/queries/workflows.ts';
 import { json, type Sql } from '../store/sql.ts';
 import { writeCheckpoint, type Checkpoint, type CheckpointWriter, type HttpEffect } from './checkpoint.ts';
@@ -108,12 +108,13 @@ export async function loadInstances(sql: Sql, ids: readonly string[]): Promise<M
   return new Map(rows.map((r) => [r.id, r]));
 }
 
-const loadRow = (sql: Sql, id: string) =>
-  sql<Row>`
-    SELECT id, namespace, workflow_name, workflow_version, status, input, state, version, pending, queue, correlation, weir.now() AS now
-    FROM weir.instances WHERE id = ${id}::uuid`;
+/** One instance's row, as `loadInstances` loads a batch's. */
+const loadRow = async (sql: Sql, id: string): Promise<Row[]> => {
+  const row = (await loadInstances(sql, [id])).get(id);
+  return row ? [row] : [];
+};
 
-const ended = (status: InstanceStatus) => status === 'completed' || status === 'faulted' || status === 'cancelled';
+const ended = (status: InstanceStatus) => terminalStatuses.includes(status);
 
 /**
  * How many times a checkpoint whose results are safe to re-apply is rebased onto a newer state
@@ -140,7 +141,7 @@ export async function activate(
   const all = [msg, ...extras];
   const consumeAll = () => pgmq.deleteBatch(deps.sql, queue, all.map((m) => m.msgId));
   const [row] =
-    prefetched !== undefined ? (prefetched ? [prefetched] : []) : await loadRow(deps.sql, body?.instance ?? '00000000-0000-0000-0000-000000000000');
+    prefetched !== undefined ? (prefetched ? [prefetched] : []) : await loadRow(deps.sql, body?.instance ?? '');
   if (!row || ended(row.status)) {
     await consumeAll();
     return 'stale';
