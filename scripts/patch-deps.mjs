@@ -10,36 +10,65 @@
  * (porsager/postgres#1066, #1154, #1208; fix proposed in #1176 / #1209, unreleased as of 3.4.9).
  * The guard settles instead: the queries waiting on that connection are rejected with the
  * driver's own CONNECTION_CLOSED error, which callers already handle (Weir retries or backs off).
+ *
+ * postgres 3.4.x — `ReadyForQuery` starts `fetchArrayTypes()` (the pg_type query every new
+ * connection runs first) and drops its promise: when that query fails (the backend terminated
+ * right after connecting — pg_terminate_backend, a restart, a failover) the rejection is
+ * unhandled and Node ends the process (porsager/postgres#1192, #279; unreleased as of 3.4.9).
+ * The chaos battery's connection-loss run lost replicas to it (57P01 from TCP.onStreamRead).
+ * The guard handles the rejection: the connection's own close handling then reconnects or
+ * rejects the queries waiting on it, and a connection whose fetch failed without closing goes on
+ * to run its first query, as the driver does after a successful fetch.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const MARK = '/* weir: guard nextWrite against a closed socket (porsager/postgres#1208) */';
-const BUGGY = `  function nextWrite(fn) {
-    const x = socket.write(chunk, fn)`;
-const FIXED = `  function nextWrite(fn) {
-    ${MARK}
+const patches = [
+  {
+    issue: 'porsager/postgres#1208',
+    what: 'nextWrite against a closed socket',
+    mark: '/* weir: guard nextWrite against a closed socket (porsager/postgres#1208) */',
+    buggy: `  function nextWrite(fn) {
+    const x = socket.write(chunk, fn)`,
+    fixed: (mark) => `  function nextWrite(fn) {
+    ${mark}
     if (!socket) {
       nextWriteTimer !== null && clearImmediate(nextWriteTimer)
       chunk = nextWriteTimer = null
       error(Errors.connection('CONNECTION_CLOSED', options))
       return false
     }
-    const x = socket.write(chunk, fn)`;
+    const x = socket.write(chunk, fn)`,
+  },
+  {
+    issue: 'porsager/postgres#1192',
+    what: "fetchArrayTypes' dropped promise",
+    mark: '/* weir: handle a failed fetchArrayTypes (porsager/postgres#1192) */',
+    buggy: `        initial.reserve && (initial = null)
+        return fetchArrayTypes()`,
+    fixed: (mark) => `        initial.reserve && (initial = null)
+        ${mark}
+        return fetchArrayTypes().catch(() => { /* the connection's close or next query reports it */ })`,
+  },
+];
 
 let patched = 0;
 for (const dir of ['src', 'cjs/src', 'cf/src']) {
   const file = join(root, 'node_modules', 'postgres', dir, 'connection.js');
   if (!existsSync(file)) continue;
-  const text = readFileSync(file, 'utf8');
-  if (text.includes(MARK)) continue;
-  if (!text.includes(BUGGY) || !/\bErrors\b/.test(text)) {
-    console.log(`patch-deps: ${file} does not match the known postgres 3.4.x code; left as is (check porsager/postgres#1208)`);
-    continue;
+  let text = readFileSync(file, 'utf8');
+  const before = text;
+  for (const p of patches) {
+    if (text.includes(p.mark)) continue;
+    if (!text.includes(p.buggy) || !/\bErrors\b/.test(text)) {
+      console.log(`patch-deps: ${file} does not match the known postgres 3.4.x code for ${p.what}; left as is (check ${p.issue})`);
+      continue;
+    }
+    text = text.replace(p.buggy, p.fixed(p.mark));
+    patched++;
   }
-  writeFileSync(file, text.replace(BUGGY, FIXED));
-  patched++;
+  if (text !== before) writeFileSync(file, text);
 }
-if (patched) console.log(`patch-deps: guarded postgres nextWrite in ${patched} file(s) (porsager/postgres#1208)`);
+if (patched) console.log(`patch-deps: applied ${patched} postgres guard(s) (porsager/postgres#1208, #1192)`);

@@ -62,6 +62,7 @@ export const configSchema = z.object({
   WEIR_RETENTION_DAYS: int(1, 36_500, 30),
   WEIR_EVENT_RETENTION_HOURS: int(1, 87_600, 24),
   WEIR_SHUTDOWN_TIMEOUT: int(0, 3_600_000, 25_000),
+  WEIR_STARTUP_TIMEOUT: int(0, 3_600_000, 120_000),
   WEIR_HTTP_ALLOW_PRIVATE: bool(false),
   WEIR_HTTP_ALLOW_HOSTS: list.default([]),
   WEIR_HTTP_TIMEOUT: int(1, 3_600_000, 30_000),
@@ -106,6 +107,8 @@ export interface Config {
     readonly queues: readonly string[];
     readonly maxDeliveries: number;
     readonly shutdownTimeoutMs: number;
+    /** How long start-up retries a database that is away (refused, dropped, starting) before giving up. */
+    readonly startupTimeoutMs: number;
     readonly checkpointGroup: number;
     readonly eventWindowSeconds: number;
     readonly maxStateBytes: number;
@@ -172,6 +175,7 @@ export function loadConfig(env: Env): Config {
       queues: c.WEIR_QUEUES,
       maxDeliveries: c.WEIR_MAX_DELIVERIES,
       shutdownTimeoutMs: c.WEIR_SHUTDOWN_TIMEOUT,
+      startupTimeoutMs: c.WEIR_STARTUP_TIMEOUT,
       checkpointGroup: c.WEIR_CHECKPOINT_GROUP,
       eventWindowSeconds: c.WEIR_EVENT_WINDOW,
       maxStateBytes: c.WEIR_MAX_STATE_BYTES,

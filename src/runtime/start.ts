@@ -16,6 +16,47 @@ import { openStore, type Store } from '../store/open.ts';
 import type { PgliteExtraOptions } from '../store/pglite.ts';
 import { uuidv7 } from '../store/uuid.ts';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.ts';
+import { retryTransient } from '../store/transient.ts';
+
+/**
+ * LISTEN for wake-ups, the first try awaited. While it cannot be set up (the database dropping
+ * connections at start-up) the runner polls, and LISTEN is tried again with back-off (1 s
+ * doubling to 60 s) until it works or the process stops. Once set up, postgres.js re-listens by
+ * itself after a reconnect.
+ */
+export async function listenWithRetry(listen: () => Promise<() => Promise<void>>, log: Logger, firstDelayMs = 1_000): Promise<() => Promise<void>> {
+  let stopped = false;
+  let active: (() => Promise<void>) | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const attempt = (delayMs: number, failures: number) =>
+    listen().then(
+      async (unlisten) => {
+        if (stopped) return void (await unlisten().catch(() => {}));
+        active = unlisten;
+        if (failures) log.info('LISTEN set up: wake-ups resume', { failures });
+      },
+      (error: Error) => {
+        if (stopped) return;
+        // The first failure is worth a warning; the retries after it are not (they are bounded anyway).
+        if (failures === 0) log.warn('LISTEN unavailable: polling until it can be set up', { error });
+        timer = setTimeout(() => attempt(Math.min(delayMs * 2, 60_000), failures + 1), delayMs);
+        (timer as { unref?: () => void }).unref?.();
+      },
+    );
+  // The first try is awaited (wake-ups work from the first request on, as before); retries are not.
+  await attempt(firstDelayMs, 0);
+  return async () => {
+    stopped = true;
+    clearTimeout(timer);
+    await active?.();
+  };
+}
+
+/** One warning per start-up retry: the back-off (up to 5 s) bounds them. */
+function startupRetryLog(log: Logger) {
+  return (error: unknown, attempt: number, delayMs: number) =>
+    log.warn('database not reachable at start-up; retrying', { attempt, retryInMs: delayMs, error: error as Error });
+}
 
 export type Role = 'serve' | 'api' | 'worker';
 
@@ -61,23 +102,27 @@ export async function startProcess(options: StartOptions): Promise<StartedProces
     lock = acquireDataDirLock(config.database.dataDir);
     await options.prepareDataDir?.(config.database.dataDir);
   }
-  let store: Store;
+  let store: Store | undefined;
   const replicaId = uuidv7();
   try {
-    store = await openStore(config.database, {
+    const opened = await openStore(config.database, {
       poolMax: config.pool.max,
       ...(options.pglite ? { pglite: options.pglite } : {}),
       applicationName: `weir-${role}`,
       guard: { replicaId, roles: role, pool: config.pool, heartbeatMs: config.pool.heartbeatMs, log: log.child({ component: 'budget' }) },
     });
-    const report = await store.migrate();
+    store = opened;
+    // A database that is away for a moment (restarting, refusing, dropping connections) is waited
+    // for, with back-off, up to WEIR_STARTUP_TIMEOUT: exiting would only have the orchestrator
+    // start us again, later and noisier. Both steps are safe to repeat.
+    const retrying = { deadlineMs: config.runner.startupTimeoutMs, onRetry: startupRetryLog(log) };
+    const report = await retryTransient(() => opened.migrate(), retrying);
     if (report.applied.length) log.info('migrations applied', { applied: report.applied });
-    const budget = await store.startBudget().catch(async (error: unknown) => {
-      await store.close();
-      throw error;
-    });
+    const budget = await retryTransient(() => opened.startBudget(), retrying);
     if (budget) log.info('connection budget', { ...budget });
   } catch (error) {
+    // Nothing may keep the process alive after a failed start (an open pool would).
+    await store?.close().catch(() => {});
     lock?.release();
     throw error;
   }
@@ -94,14 +139,13 @@ export async function startProcess(options: StartOptions): Promise<StartedProces
   if (runner) {
     runner.start(lifecycle.signal);
     const served = new Set(config.runner.queues);
-    unlisten = await store
-      .listen((queue) => {
-        if (served.has('*') || served.has(queue)) runner.wake();
-      })
-      .catch((error: Error) => {
-        log.warn('LISTEN unavailable: polling only', { error });
-        return undefined;
-      });
+    unlisten = await listenWithRetry(
+      () =>
+        store.listen((queue) => {
+          if (served.has('*') || served.has(queue)) runner.wake();
+        }),
+      log,
+    );
   }
   lifecycle.to('running');
   log.info('weir started', {

@@ -19,7 +19,12 @@ export type Unlisten = () => Promise<void>;
 /** LISTEN on a dedicated session (the direct URL: a transaction pooler cannot hold LISTEN). */
 export async function listenPostgres(directUrl: string, applicationName: string, onWake: (queue: string) => void): Promise<Unlisten> {
   const client = postgres(directUrl, { max: 1, onnotice: () => {}, connection: { application_name: applicationName } });
-  await client.listen(WAKE_CHANNEL, (payload) => onWake(payload));
+  try {
+    await client.listen(WAKE_CHANNEL, (payload) => onWake(payload));
+  } catch (error) {
+    await client.end({ timeout: 0 }).catch(() => {}); // a failed try leaves no client behind
+    throw error;
+  }
   return async () => {
     await client.end({ timeout: 2 });
   };

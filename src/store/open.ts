@@ -88,10 +88,16 @@ export async function openStore(database: Config['database'], options: OpenOptio
   const runMigrations = async () => {
     // Migrations may legitimately run long (and wait on the migration lock): no stuck-statement watchdog.
     const direct = openPostgres({ url: database.directUrl, max: 1, prepare: false, applicationName: 'weir-migrate', stuckMs: 0 });
+    let failed = false;
     try {
       return await migrate(direct.sql);
+    } catch (error) {
+      failed = true;
+      throw error;
     } finally {
-      await direct.close();
+      // After a failure (a dropped connection) a graceful end waits out its 5 s for a session
+      // that is gone; start-up retries at once instead.
+      await direct.close(failed ? 0 : 5);
     }
   };
   const store = makeStore(handle.sql, runMigrations, async () => {
