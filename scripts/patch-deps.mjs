@@ -19,6 +19,15 @@
  * The guard handles the rejection: the connection's own close handling then reconnects or
  * rejects the queries waiting on it, and a connection whose fetch failed without closing goes on
  * to run its first query, as the driver does after a successful fetch.
+ *
+ * postgres 3.4.x — a prepared statement that a schema change invalidated ("cached plan must not
+ * change result type" after `ADD COLUMN` under a `SELECT *`) is re-run by the driver itself
+ * (`retry()`), but the re-run's Parse/Describe is written behind whatever is already pipelined on
+ * the connection: when a second query of the same statement was pipelined behind the first, the
+ * connection stops answering for good (reproduced: four pipelined queries, two of one stale
+ * statement, after ALTER TABLE — never settles). Weir's rolling-upgrade test lost instances to it.
+ * The guard drops the stale statement and rejects the query instead; the adapter
+ * (src/store/postgres-js.ts) runs it again, or its whole transaction, on a fresh prepare.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -52,6 +61,13 @@ const patches = [
         ${mark}
         return fetchArrayTypes().catch(() => { /* the connection's close or next query reports it */ })`,
   },
+  {
+    issue: 'weir: stale prepared statement re-run while pipelined',
+    what: 'the re-run of a stale prepared statement',
+    mark: '/* weir: a stale prepared statement is dropped and rejected; the caller runs it again */',
+    buggy: `            ? retry(query, errorResponse)`,
+    fixed: (mark) => `            ? (${mark} delete statements[query.signature], errored(errorResponse))`,
+  },
 ];
 
 let patched = 0;
@@ -71,4 +87,4 @@ for (const dir of ['src', 'cjs/src', 'cf/src']) {
   }
   if (text !== before) writeFileSync(file, text);
 }
-if (patched) console.log(`patch-deps: applied ${patched} postgres guard(s) (porsager/postgres#1208, #1192)`);
+if (patched) console.log(`patch-deps: applied ${patched} postgres guard(s) (porsager/postgres#1208, #1192, stale prepared statements)`);

@@ -32,6 +32,19 @@ export interface PostgresHandle {
   close(timeoutSeconds?: number): Promise<void>;
 }
 
+/** How many times a statement or transaction runs while prepared statements keep failing as stale (see `againIfStale`). */
+const STALE_PLAN_TRIES = 10;
+
+/**
+ * A prepared statement the server no longer accepts as prepared: its result type changed under it
+ * (`RevalidateCachedQuery`: "cached plan must not change result type") or it is gone
+ * (`FetchPreparedStatement`). Running it again prepares it afresh.
+ */
+export function isStalePlanError(error: unknown): boolean {
+  const routine = (error as { routine?: unknown } | null)?.routine;
+  return routine === 'RevalidateCachedQuery' || routine === 'FetchPreparedStatement';
+}
+
 export function openPostgres(options: PostgresOptions): PostgresHandle {
   const connect = () => postgres(options.url, {
     max: options.max,
@@ -51,7 +64,14 @@ export function openPostgres(options: PostgresOptions): PostgresHandle {
   let client = connect();
   const retired: Promise<unknown>[] = [];
   const runner = (c: postgres.Sql | postgres.TransactionSql): Runner => ({
-    query: (text, params) => c.unsafe(text, params as postgres.ParameterOrJSON<never>[]) as unknown as Promise<Row[]>,
+    // Unprepared, a statement with parameters costs two round trips (postgres.js sends
+    // Parse/Describe to learn the parameter types, waits, then Bind/Execute) and a fresh plan. A
+    // tagged template's text is fixed per call site, so it is prepared once per connection when
+    // WEIR_DB_PREPARE allows: one round trip and the plan kept. Caller-built text (`unsafe`)
+    // stays unnamed: its set of texts is unbounded. A schema change by a newer replica can
+    // invalidate a prepared statement (`SELECT *` after `ADD COLUMN`): see `againIfStale`.
+    query: (text, params, fixed) =>
+      c.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: options.prepare && fixed === true }) as unknown as Promise<Row[]>,
     exec: async (script) => {
       await c.unsafe(script).simple();
     },
@@ -100,10 +120,26 @@ export function openPostgres(options: PostgresOptions): PostgresHandle {
   const drained = new Map<postgres.Sql, () => void>();
   const gate = options.gate;
   const gated = <T>(fn: (r: Runner) => Promise<T>) => (gate ? gate.run(() => use(fn)) : use(fn));
+  // A prepared statement that a migration invalidated fails once per connection with "cached
+  // plan must not change result type" (a `*` that now has one more column); the driver drops it
+  // (scripts/patch-deps.mjs: its own re-run could hang a pipelined connection) and it runs again
+  // here on a fresh prepare. Inside a transaction the error has aborted the transaction, so the
+  // whole transaction runs again — nothing of it was committed. Each try clears at least one stale
+  // statement of one connection, so the tries are bounded. Found by the rolling-upgrade test
+  // (test/chaos/upgrade.test.ts): an old replica's statements went stale as a new version added columns.
+  const againIfStale = async <T>(run: () => Promise<T>): Promise<T> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await run();
+      } catch (error) {
+        if (attempt >= STALE_PLAN_TRIES || !isStalePlanError(error)) throw error;
+      }
+    }
+  };
   const top: Runner = {
-    query: (text, params) => gated((r) => r.query(text, params)),
+    query: (text, params, fixed) => againIfStale(() => gated((r) => r.query(text, params, fixed))),
     exec: (script) => gated((r) => r.exec(script)),
-    begin: (fn) => gated((r) => r.begin(fn)),
+    begin: (fn) => againIfStale(() => gated((r) => r.begin(fn))),
   };
   return {
     sql: makeSql('postgres', top, (value) => client.json(value as postgres.JSONValue)),

@@ -50,7 +50,11 @@ function normaliseParam(value: unknown): unknown {
 }
 
 export type Runner = {
-  query(text: string, params: readonly unknown[]): Promise<Row[]>;
+  /**
+   * `fixed`: the text comes from a tagged template, so it is one of a bounded set (one per call
+   * site) and may be kept as a prepared statement; caller-built text (`unsafe`) may not.
+   */
+  query(text: string, params: readonly unknown[], fixed?: boolean): Promise<Row[]>;
   exec(script: string): Promise<void>;
   begin<T>(fn: (runner: Runner) => Promise<T>): Promise<T>;
 };
@@ -65,7 +69,7 @@ export function makeSql(driver: Sql['driver'], runner: Runner, encodeJson: (valu
     params.map((p) => (p instanceof JsonParam ? encodeJson(p.value) : normaliseParam(p)));
   const sql = (<T = Row>(strings: TemplateStringsArray, ...values: unknown[]) => {
     const { text, params } = toQuery(strings, values);
-    return runner.query(text, encode(params)) as Promise<T[]>;
+    return runner.query(text, encode(params), true) as Promise<T[]>;
   }) as Sql;
   Object.defineProperty(sql, 'driver', { value: driver });
   sql.unsafe = <T = Row>(text: string, params: readonly unknown[] = []) => runner.query(text, encode(params)) as Promise<T[]>;
