@@ -10,14 +10,16 @@ export default class CountReporter implements Reporter {
     let failed = unhandledErrors.length;
     let skipped = 0;
     for (const mod of testModules) {
-      // A file that failed to load (syntax error, failing beforeAll) has no test results: count it failed.
-      if (mod.state() === 'failed' && [...mod.children.allTests()].length === 0) failed++;
+      let failedHere = 0;
       for (const test of mod.children.allTests()) {
         const state = test.result().state;
         if (state === 'passed') passed++;
-        else if (state === 'failed') failed++;
+        else if (state === 'failed') failedHere++;
         else skipped++;
       }
+      // A file that failed with no failed test (a syntax error, a failing beforeAll whose tests
+      // are then skipped) counts once: otherwise the line read "N passed, 0 failed" for a red run.
+      failed += failedHere || (mod.state() === 'failed' ? 1 : 0);
     }
     process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
   }
