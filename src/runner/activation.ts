@@ -24,6 +24,7 @@ import { deliverCallback } from './callbacks.ts';
 import { admit } from './flow.ts';
 import { WeirError } from '../errors.ts';
 import { rateLimitedTotal } from './metrics.ts';
+import { loadInstances } from './read.ts';
 
 /** How far ahead a rate-limited call may reserve its token (beyond it: come back and try again). */
 const MAX_RESERVATION_MS = 30_000;
@@ -97,16 +98,6 @@ export type Row = {
 };
 
 const DEAD_QUEUE = 'weir_dead';
-
-/** Loads the rows a batch of messages wakes, in one statement (the runner prefetches per batch). */
-export async function loadInstances(sql: Sql, ids: readonly string[]): Promise<Map<string, Row>> {
-  const valid = ids.filter((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id));
-  if (!valid.length) return new Map();
-  const rows = await sql<Row>`
-    SELECT id, namespace, workflow_name, workflow_version, status, input, state, version, pending, queue, correlation, weir.now() AS now
-    FROM weir.instances WHERE id IN (SELECT (jsonb_array_elements_text(${json(valid)}::jsonb))::uuid)`;
-  return new Map(rows.map((r) => [r.id, r]));
-}
 
 /** One instance's row, as `loadInstances` loads a batch's. */
 const loadRow = async (sql: Sql, id: string): Promise<Row[]> => {

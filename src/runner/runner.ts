@@ -10,7 +10,8 @@ import type { Logger } from '../log.ts';
 import { pgmq, type Message } from '../store/queries/pgmq.ts';
 import type { RunnerMessage } from '../store/queries/instances.ts';
 import type { Sql } from '../store/sql.ts';
-import { activate, loadInstances, type ActivationDeps, type ActivationOutcome, type Row } from './activation.ts';
+import { activate, type ActivationDeps, type ActivationOutcome, type Row } from './activation.ts';
+import { loadInstances, readWithInstances } from './read.ts';
 import { CheckpointWriter } from './checkpoint.ts';
 import { DefinitionCache } from './definitions.ts';
 import { fireDueTimers } from './timers.ts';
@@ -67,6 +68,12 @@ function groupBranches(lane: Message<RunnerMessage>[], maxDeliveries: number): {
 }
 
 /** Messages are grouped into lanes by instance (a message without one is a lane of its own). */
+/** What a sweep read beside its messages: their instances' rows, and which instances were running here then. */
+interface Prefetched {
+  rows: Map<string, Row>;
+  running: Set<string>;
+}
+
 const laneKey = (m: Message<RunnerMessage>) => m.message?.instance ?? `?${m.msgId}`;
 
 export class Runner {
@@ -109,38 +116,43 @@ export class Runner {
     const report: DrainReport = { messages: 0, done: 0, stale: 0, conflicts: 0, dead: 0, errors: 0, limited: 0, timersFired: 0, schedulesFired: 0, ms: 0 };
     // The background loop looks at due timers and schedules at most once per poll interval, so a
     // loop that runs back-to-back sweeps (full batches) does not pay two transactions per batch;
-    // and it does so beside the queue reads, not before them, so a woken sweep reaches its message
-    // without waiting for the clock work. drain() keeps them in order (tests move the clock, then
-    // drain).
-    let clockWork: Promise<void> | undefined;
-    if (!options.clockEvery || performance.now() - this.#lastClock >= options.clockEvery) {
-      this.#lastClock = performance.now();
-      clockWork = (async () => {
-        report.timersFired = await fireDueTimers(this.#o.sql, Math.max(100, this.#o.runner.batchSize * 4));
-        report.schedulesFired = await fireDueSchedules(this.#o.sql, 100);
-        // The flow-control safety net (ends start their successors themselves): every 5 s at most
-        // from the background loop.
-        if (!this.#signal || performance.now() - this.#lastPromote >= 5_000) {
-          this.#lastPromote = performance.now();
-          const promoted = await promoteQueued(this.#o.sql);
-          if (promoted) promotedTotal.inc({}, promoted);
-        }
-        if (report.timersFired) timersFiredTotal.inc({}, report.timersFired);
-        if (report.schedulesFired) schedulesFiredTotal.inc({}, report.schedulesFired);
-      })();
-      if (options.clockEvery) clockWork.catch(() => {}); // awaited below; this only marks it handled meanwhile
-      else await clockWork;
-    }
+    // and it does so after the batch's activations, not before or beside them: a sweep woken for a
+    // start reaches its message and commits it without the clock work's transactions competing
+    // for the same cores and server (bench compare, idle start → completed). drain() does it first
+    // (tests move the clock, then drain).
+    const clock = async () => {
+      report.timersFired = await fireDueTimers(this.#o.sql, Math.max(100, this.#o.runner.batchSize * 4));
+      report.schedulesFired = await fireDueSchedules(this.#o.sql, 100);
+      // The flow-control safety net (ends start their successors themselves): every 5 s at most
+      // from the background loop.
+      if (!this.#signal || performance.now() - this.#lastPromote >= 5_000) {
+        this.#lastPromote = performance.now();
+        const promoted = await promoteQueued(this.#o.sql);
+        if (promoted) promotedTotal.inc({}, promoted);
+      }
+      if (report.timersFired) timersFiredTotal.inc({}, report.timersFired);
+      if (report.schedulesFired) schedulesFiredTotal.inc({}, report.schedulesFired);
+    };
+    const clockDue = !options.clockEvery || performance.now() - this.#lastClock >= options.clockEvery;
+    if (clockDue) this.#lastClock = performance.now();
+    if (clockDue && !options.clockEvery) await clock();
     const queues = await this.#queues();
     for (const [k, queue] of queues.entries()) {
       const qty = Math.min(this.#o.runner.batchSize, limit - report.messages);
       if (qty <= 0) break;
       let batch: Message<RunnerMessage>[];
+      let read: Prefetched;
       try {
         // A quarter of what is read (cumulative per replica) is oldest-first whatever the priority.
         const fifo = Math.floor((this.#requested + qty) / 4) - Math.floor(this.#requested / 4);
         this.#requested += qty;
-        batch = await pgmq.readPrioritized<RunnerMessage>(this.#o.sql, queue, this.#o.runner.visibilityTimeoutSeconds, qty, fifo);
+        // Instances with an activation running here now: a row read beside the messages could be
+        // older than the checkpoint that activation is about to commit, so their lanes load their
+        // own row when they run.
+        const running = new Set(this.#lanes.keys());
+        const r = await readWithInstances(this.#o.sql, queue, this.#o.runner.visibilityTimeoutSeconds, qty, fifo);
+        batch = r.messages;
+        read = { rows: r.rows, running };
       } catch (error) {
         if (/does not exist/.test((error as Error).message)) continue; // queue not created yet
         throw error;
@@ -149,10 +161,10 @@ export class Runner {
       // The last read of this sweep is done: the loop may start reading the next sweep's batch
       // while this one runs.
       if (k === queues.length - 1) options.onReadsDone?.(report.messages);
-      await this.#runBatch(queue, batch, report);
+      await this.#runBatch(queue, batch, report, read);
     }
     options.onReadsDone?.(report.messages);
-    if (clockWork) await clockWork;
+    if (clockDue && options.clockEvery) await clock();
     // Retention: at most once a minute per replica, bounded batches, only from the background loop.
     if (this.#signal && performance.now() - this.#lastPurge > 60_000) {
       this.#lastPurge = performance.now();
@@ -164,7 +176,7 @@ export class Runner {
   }
 
   /** Messages of one instance run one after another; different instances run concurrently. */
-  async #runBatch(queue: string, batch: Message<RunnerMessage>[], report: DrainReport): Promise<void> {
+  async #runBatch(queue: string, batch: Message<RunnerMessage>[], report: DrainReport, read: Prefetched): Promise<void> {
     const byInstance = new Map<string, Message<RunnerMessage>[]>();
     for (const m of batch) {
       const key = laneKey(m);
@@ -216,9 +228,17 @@ export class Runner {
     }
     let next = 0;
     try {
-      // One statement loads the rows for the first message of every lane; later messages of a lane
-      // see the row its previous activation wrote, so they load their own.
-      const rows = await loadInstances(this.#o.sql, lanes.filter((l) => !before.has(laneKey(l[0]))).map((l) => l[0].message?.instance ?? ''));
+      // The first message of every lane starts from the row read with the batch, or from one
+      // statement loading the rows of lanes whose instance was running here at the read; later
+      // messages of a lane see the row its previous activation wrote, so they load their own.
+      const stale = lanes.filter((l) => !before.has(laneKey(l[0])) && read.running.has(laneKey(l[0])));
+      let rows = read.rows;
+      if (stale.length) {
+        const ids = stale.map((l) => l[0].message?.instance ?? '');
+        const fresh = await loadInstances(this.#o.sql, ids);
+        rows = new Map(read.rows);
+        for (const id of ids) fresh.has(id) ? rows.set(id, fresh.get(id) as Row) : rows.delete(id);
+      }
       const worker = async () => {
         while (next < lanes.length) {
           const lane = lanes[next++];

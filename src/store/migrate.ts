@@ -44,6 +44,10 @@ export async function migrate(sql: Sql, options: Options = {}): Promise<Migratio
     const runInstall = async (install: SqlInstall) => {
       const key = `sql/${install.name}`;
       if (done.get(key) === install.hash) {
+        // Installed before versions were remembered: remember this one now.
+        if (!done.has(`${key}@${install.hash}`)) {
+          await sql`INSERT INTO weir.migrations (name, hash) VALUES (${`${key}@${install.hash}`}, ${install.hash}) ON CONFLICT (name) DO NOTHING`;
+        }
         skipped++;
         return;
       }
@@ -51,6 +55,9 @@ export async function migrate(sql: Sql, options: Options = {}): Promise<Migratio
         await tx.exec(install.sql);
         await tx`INSERT INTO weir.migrations (name, hash) VALUES (${key}, ${install.hash})
                  ON CONFLICT (name) DO UPDATE SET hash = EXCLUDED.hash, applied_at = now()`;
+        // Every version of an install that was ever applied is remembered, so a replica whose
+        // version a newer one superseded still finds its own (see migrationsCurrent).
+        await tx`INSERT INTO weir.migrations (name, hash) VALUES (${`${key}@${install.hash}`}, ${install.hash}) ON CONFLICT (name) DO NOTHING`;
       });
       applied.push(key);
     };
@@ -81,12 +88,19 @@ export async function migrate(sql: Sql, options: Options = {}): Promise<Migratio
   return { applied, skipped };
 }
 
-/** True when every bundled migration and install is recorded: what /health/ready checks. */
+/**
+ * True when every bundled migration and install is recorded: what /health/ready checks. An
+ * install counts when this version of it is the current one or was applied before another
+ * replaced it: during a rolling upgrade the new version re-installs `sql/` files (idempotent,
+ * additive), and the old replicas still running must stay ready. A replica whose version was never
+ * applied (it started before its own migrate ran) is not ready.
+ */
 export async function migrationsCurrent(sql: Sql): Promise<boolean> {
   const rows = await sql<{ name: string; hash: string }>`SELECT name, hash FROM weir.migrations`.catch(() => null);
   if (!rows) return false;
   const done = new Map(rows.map((r) => [r.name, r.hash]));
   return (
-    sqlInstalls.every((i) => done.get(`sql/${i.name}`) === i.hash) && migrations.every((m) => done.has(`drizzle/${m.tag}`))
+    sqlInstalls.every((i) => done.get(`sql/${i.name}`) === i.hash || done.has(`sql/${i.name}@${i.hash}`)) &&
+    migrations.every((m) => done.has(`drizzle/${m.tag}`))
   );
 }

@@ -213,7 +213,12 @@ describe('an old replica keeps working while a new version migrates', () => {
     try {
       for (let round = 1; round <= rounds; round++) {
         let migrating = true;
-        const migration = migrate(migrator.sql, { migrations: [...shipped, ...Array.from({ length: round }, (_, i) => nextVersion(i + 1)).flat()] }).finally(() => {
+        // The next version also ships a changed sql/ install (a new hash): it is applied again, and
+        // the old replica, whose hash is no longer the current one, must stay ready.
+        const installs = sqlInstalls.map((i) =>
+          i.name === sqlInstalls[sqlInstalls.length - 1].name ? { ...i, sql: `${i.sql}\n-- next version ${round}\n`, hash: `${i.hash}-next-${round}` } : i,
+        );
+        const migration = migrate(migrator.sql, { installs, migrations: [...shipped, ...Array.from({ length: round }, (_, i) => nextVersion(i + 1)).flat()] }).finally(() => {
           migrating = false;
         });
         // The old replica works while the migration runs, and goes on after it.
@@ -229,7 +234,7 @@ describe('an old replica keeps working while a new version migrates', () => {
           }
         })();
         const report = await migration;
-        expect(report.applied).toEqual(nextVersion(round).map((m) => `drizzle/${m.tag}`));
+        expect(report.applied).toEqual([...nextVersion(round).map((m) => `drizzle/${m.tag}`), `sql/${installs[installs.length - 1].name}`]);
         await work;
         // The old replica's readiness check looks only for the migrations it knows: still ready.
         expect(await migrationsCurrent(db.current.sql)).toBe(true);

@@ -23,9 +23,9 @@ export interface QueueMetrics {
   queueVisibleLength: number;
 }
 
-type MessageRow = { msg_id: number; read_ct: number; enqueued_at: Date; vt: Date; message: unknown; headers: unknown };
+export type MessageRow = { msg_id: number; read_ct: number; enqueued_at: Date; vt: Date; message: unknown; headers: unknown };
 
-const toMessage = <T>(r: MessageRow): Message<T> => ({
+export const toMessage = <T>(r: MessageRow): Message<T> => ({
   msgId: Number(r.msg_id),
   readCt: r.read_ct,
   enqueuedAt: new Date(r.enqueued_at),
@@ -58,14 +58,6 @@ export const pgmq = {
   async read<T = unknown>(sql: Sql, queue: string, vtSeconds: number, qty: number, conditional: object = {}): Promise<Message<T>[]> {
     const rows = await sql<MessageRow>`
       SELECT * FROM pgmq.read(${queue}::text, ${vtSeconds}::int, ${qty}::int, ${json(conditional)}::jsonb)`;
-    return rows.map((r) => toMessage<T>(r));
-  },
-  /**
-   * Weir's read (sql/60_flow.sql `weir.read`): highest `priority` header first, except that
-   * `fifo` of the `qty` messages are the oldest whatever their priority (no starvation).
-   */
-  async readPrioritized<T = unknown>(sql: Sql, queue: string, vtSeconds: number, qty: number, fifo: number): Promise<Message<T>[]> {
-    const rows = await sql<MessageRow>`SELECT * FROM weir.read(${queue}::text, ${vtSeconds}::int, ${qty}::int, ${fifo}::int)`;
     return rows.map((r) => toMessage<T>(r));
   },
   /** Reads the given messages, those still visible and not locked by another reader (`weir.read_ids`). */
