@@ -151,40 +151,6 @@ BEGIN
     pgmq.format_table_name(queue_name, 'q')) USING qty, vt, greatest(fifo, 0);
 END $$;
 
--- Reads like weir.read and, in the same round trip, the rows of the instances the messages wake
--- (runner.ts: one round trip fewer per batch — on the idle start → completed path, one of three).
--- The rows are selected by a second statement after the messages are locked, so a row is never
--- older than the message read for it: in READ COMMITTED each statement of a volatile function
--- takes a fresh snapshot, while a join in the read's own statement would see the rows as of the
--- statement's start and could miss the checkpoint that sent the message. One row per message,
--- in the order weir.read returned them; the instance columns (those runner/read.ts loadInstances selects) only on
--- an instance's first message, NULL on its others and where no instance matches. Its result type
--- is fixed: a column more means a new function (old replicas call this one during an upgrade).
-CREATE OR REPLACE FUNCTION weir.read_with_instances(queue_name text, visibility integer, qty integer, fifo integer)
-RETURNS TABLE (
-  msg_id bigint, read_ct integer, enqueued_at timestamptz, vt timestamptz, message jsonb, headers jsonb,
-  i_id uuid, i_namespace text, i_workflow_name text, i_workflow_version text, i_status text, i_input jsonb,
-  i_state jsonb, i_version integer, i_pending jsonb, i_queue text, i_correlation jsonb, now timestamptz
-) LANGUAGE plpgsql AS $$
-DECLARE msgs pgmq.message_record[];
-BEGIN
-  SELECT coalesce(array_agg(r), '{}') INTO msgs FROM weir.read(queue_name, visibility, qty, fifo) r;
-  IF cardinality(msgs) = 0 THEN RETURN; END IF;
-  RETURN QUERY
-    WITH m AS (
-      SELECT u.*, CASE WHEN u.message->>'instance' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-                       THEN (u.message->>'instance')::uuid END AS iid
-      FROM unnest(msgs) WITH ORDINALITY AS u(msg_id, read_ct, enqueued_at, vt, message, headers, ord)
-    ), f AS (
-      SELECT m.*, row_number() OVER (PARTITION BY m.iid ORDER BY m.ord) AS nth FROM m
-    )
-    SELECT f.msg_id, f.read_ct, f.enqueued_at, f.vt, f.message, f.headers,
-           i.id, i.namespace, i.workflow_name, i.workflow_version, i.status, i.input,
-           i.state, i.version, i.pending, i.queue, i.correlation, weir.now()
-    FROM f LEFT JOIN weir.instances i ON i.id = f.iid AND f.nth = 1
-    ORDER BY f.ord;
-END $$;
-
 -- Reads the given messages (those still visible, skipping locked ones) like weir.read: a replica
 -- takes back the fork-branch messages it has just sent when it has free slots (runner.ts).
 CREATE OR REPLACE FUNCTION weir.read_ids(queue_name text, vt integer, ids bigint[])

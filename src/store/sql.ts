@@ -10,8 +10,12 @@ export interface Sql {
   readonly driver: 'postgres' | 'pglite';
   /** A parameterised statement: every `${value}` becomes `$n`. */
   <T = Row>(strings: TemplateStringsArray, ...values: unknown[]): Promise<T[]>;
-  /** A statement whose text is built by the caller (identifiers already quoted); values as `$n`. */
-  unsafe<T = Row>(text: string, params?: readonly unknown[]): Promise<T[]>;
+  /**
+   * A statement whose text is built by the caller (identifiers already quoted); values as `$n`.
+   * `prepare`: the caller's texts are a small bounded set (one per queue, say), so this one may be
+   * kept as a prepared statement like a tagged template's; left unprepared otherwise.
+   */
+  unsafe<T = Row>(text: string, params?: readonly unknown[], options?: { prepare?: boolean }): Promise<T[]>;
   /** Several statements without parameters (migrations, SQL installs). */
   exec(script: string): Promise<void>;
   /** One transaction; the callback's queries run in it; a throw rolls it back. */
@@ -72,7 +76,8 @@ export function makeSql(driver: Sql['driver'], runner: Runner, encodeJson: (valu
     return runner.query(text, encode(params), true) as Promise<T[]>;
   }) as Sql;
   Object.defineProperty(sql, 'driver', { value: driver });
-  sql.unsafe = <T = Row>(text: string, params: readonly unknown[] = []) => runner.query(text, encode(params)) as Promise<T[]>;
+  sql.unsafe = <T = Row>(text: string, params: readonly unknown[] = [], options?: { prepare?: boolean }) =>
+    runner.query(text, encode(params), options?.prepare === true) as Promise<T[]>;
   sql.exec = (script: string) => runner.exec(script);
   sql.begin = <T>(fn: (tx: Sql) => Promise<T>) => runner.begin((inner) => fn(makeSql(driver, inner, encodeJson)));
   return sql;

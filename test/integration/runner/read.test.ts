@@ -1,5 +1,5 @@
 /**
- * The runner's read (src/runner/read.ts, `weir.read_with_instances`): a batch's messages and the
+ * The runner's read (src/runner/read.ts, `readWithInstances`): a batch's messages and the
  * rows of the instances they wake in one statement — the same rows `loadInstances` loads, one per
  * instance, none for a message whose instance does not exist or is not an id (poison must not fail
  * the read), and messages in priority order as `weir.read` gives them.
