@@ -52,8 +52,12 @@ BEGIN
   RETURN NULL;
 END $$;
 
-DROP TRIGGER IF EXISTS instances_release_slot ON weir.instances;
-CREATE TRIGGER instances_release_slot
+-- CREATE OR REPLACE (PostgreSQL 14+), not DROP and CREATE: DROP TRIGGER takes an ACCESS EXCLUSIVE
+-- lock on weir.instances for the rest of this install's transaction, which then locks every
+-- queue table (the priority indexes below) — the reverse of the runner's read, which holds its
+-- queue table and reads weir.instances: a newer version's install deadlocked a running replica's
+-- read (test/chaos/upgrade.test.ts). This takes SHARE ROW EXCLUSIVE, which reads do not wait for.
+CREATE OR REPLACE TRIGGER instances_release_slot
   AFTER UPDATE OF status ON weir.instances
   FOR EACH ROW
   WHEN (NEW.slot_scope IS NOT NULL AND NEW.status IN ('completed', 'faulted', 'cancelled') AND OLD.status IS DISTINCT FROM NEW.status)
@@ -184,8 +188,7 @@ BEGIN
   RETURN NULL;
 END $$;
 
-DROP TRIGGER IF EXISTS meta_priority_index ON pgmq.meta;
-CREATE TRIGGER meta_priority_index AFTER INSERT ON pgmq.meta FOR EACH ROW EXECUTE FUNCTION weir.on_queue_created();
+CREATE OR REPLACE TRIGGER meta_priority_index AFTER INSERT ON pgmq.meta FOR EACH ROW EXECUTE FUNCTION weir.on_queue_created();
 
 DO $$
 DECLARE q record;

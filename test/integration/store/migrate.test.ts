@@ -64,3 +64,44 @@ test('a changed SQL install is re-applied once; unchanged ones are skipped; the 
     await admin.close();
   }
 });
+
+test('re-applying the sql/ installs does not deadlock a running reader that holds a queue table and then reads weir.instances', async () => {
+  // The runner's read claims messages (ROW EXCLUSIVE on the queue table) and joins weir.instances
+  // in the same statement. An install that locked weir.instances exclusively and then a queue table
+  // (DROP TRIGGER, then the priority indexes) made a cycle with it: "deadlock detected" on a
+  // running replica while a newer version migrated. Here the reader's two steps are split so the
+  // install runs between them, deterministically.
+  const name = `weir_mig3_${Date.now().toString(36)}`;
+  const admin = openPostgres({ url: inject('pgAdminUrl'), max: 1, prepare: false });
+  await admin.sql.unsafe(`CREATE DATABASE ${name}`);
+  const url = withDatabase(inject('pgAdminUrl'), name);
+  const reader = openPostgres({ url, max: 1, prepare: false });
+  const migrator = openPostgres({ url, max: 1, prepare: false, applicationName: 'weir-mig3' });
+  try {
+    await migrate(migrator.sql);
+    await reader.sql`SELECT pgmq.create('weir_default')`;
+    const changed = sqlInstalls.map((i) => (i.name === '60_flow.sql' ? { ...i, hash: 'next', sql: `${i.sql}\n-- next\n` } : i));
+    let migration: Promise<unknown> | undefined;
+    const seen = await reader.sql.begin(async (tx) => {
+      await tx`UPDATE pgmq.q_weir_default SET vt = vt WHERE false`;
+      migration = migrate(migrator.sql, { installs: changed });
+      migration.catch(() => {}); // awaited below
+      // Until the install waits for the queue table this transaction holds (bounded).
+      for (let i = 0; i < 200; i++) {
+        const [w] = await admin.sql<{ n: number }>`
+          SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = ${name} AND application_name = 'weir-mig3' AND wait_event_type = 'Lock'`;
+        if (w.n > 0) break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      const [r] = await tx<{ n: number }>`SELECT count(*)::int AS n FROM weir.instances`;
+      return r.n;
+    });
+    expect(seen).toBe(0);
+    await expect(migration).resolves.toMatchObject({ applied: ['sql/60_flow.sql'] });
+  } finally {
+    await reader.close();
+    await migrator.close();
+    await admin.sql.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.close();
+  }
+});
