@@ -67,13 +67,13 @@ function groupBranches(lane: Message<RunnerMessage>[], maxDeliveries: number): {
   return [{ m: host, extras: branches.filter((m) => m !== host) }, ...lane.filter((m) => m !== host && !joins(m)).map(single)];
 }
 
-/** Messages are grouped into lanes by instance (a message without one is a lane of its own). */
 /** What a sweep read beside its messages: their instances' rows, and which instances were running here then. */
 interface Prefetched {
   rows: Map<string, Row>;
   running: Set<string>;
 }
 
+/** Messages are grouped into lanes by instance (a message without one is a lane of its own). */
 const laneKey = (m: Message<RunnerMessage>) => m.message?.instance ?? `?${m.msgId}`;
 
 export class Runner {
@@ -136,35 +136,39 @@ export class Runner {
     const clockDue = !options.clockEvery || performance.now() - this.#lastClock >= options.clockEvery;
     if (clockDue) this.#lastClock = performance.now();
     if (clockDue && !options.clockEvery) await clock();
-    const queues = await this.#queues();
-    for (const [k, queue] of queues.entries()) {
-      const qty = Math.min(this.#o.runner.batchSize, limit - report.messages);
-      if (qty <= 0) break;
-      let batch: Message<RunnerMessage>[];
-      let read: Prefetched;
-      try {
-        // A quarter of what is read (cumulative per replica) is oldest-first whatever the priority.
-        const fifo = Math.floor((this.#requested + qty) / 4) - Math.floor(this.#requested / 4);
-        this.#requested += qty;
-        // Instances with an activation running here now: a row read beside the messages could be
-        // older than the checkpoint that activation is about to commit, so their lanes load their
-        // own row when they run.
-        const running = new Set(this.#lanes.keys());
-        const r = await readWithInstances(this.#o.sql, queue, this.#o.runner.visibilityTimeoutSeconds, qty, fifo);
-        batch = r.messages;
-        read = { rows: r.rows, running };
-      } catch (error) {
-        if (/does not exist/.test((error as Error).message)) continue; // queue not created yet
-        throw error;
+    try {
+      const queues = await this.#queues();
+      for (const [k, queue] of queues.entries()) {
+        const qty = Math.min(this.#o.runner.batchSize, limit - report.messages);
+        if (qty <= 0) break;
+        let batch: Message<RunnerMessage>[];
+        let read: Prefetched;
+        try {
+          // A quarter of what is read (cumulative per replica) is oldest-first whatever the priority.
+          const fifo = Math.floor((this.#requested + qty) / 4) - Math.floor(this.#requested / 4);
+          this.#requested += qty;
+          // Instances with an activation running here now: a row read beside the messages could be
+          // older than the checkpoint that activation is about to commit, so their lanes load their
+          // own row when they run.
+          const running = new Set(this.#lanes.keys());
+          const r = await readWithInstances(this.#o.sql, queue, this.#o.runner.visibilityTimeoutSeconds, qty, fifo);
+          batch = r.messages;
+          read = { rows: r.rows, running };
+        } catch (error) {
+          if (/does not exist/.test((error as Error).message)) continue; // queue not created yet
+          throw error;
+        }
+        report.messages += batch.length;
+        // The last read of this sweep is done: the loop may start reading the next sweep's batch
+        // while this one runs.
+        if (k === queues.length - 1) options.onReadsDone?.(report.messages);
+        await this.#runBatch(queue, batch, report, read);
       }
-      report.messages += batch.length;
-      // The last read of this sweep is done: the loop may start reading the next sweep's batch
-      // while this one runs.
-      if (k === queues.length - 1) options.onReadsDone?.(report.messages);
-      await this.#runBatch(queue, batch, report, read);
+      options.onReadsDone?.(report.messages);
+    } finally {
+      // Also when a read failed: a queue that keeps failing must not stop timers from firing.
+      if (clockDue && options.clockEvery) await clock();
     }
-    options.onReadsDone?.(report.messages);
-    if (clockDue && options.clockEvery) await clock();
     // Retention: at most once a minute per replica, bounded batches, only from the background loop.
     if (this.#signal && performance.now() - this.#lastPurge > 60_000) {
       this.#lastPurge = performance.now();
