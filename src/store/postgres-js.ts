@@ -68,8 +68,9 @@ export function openPostgres(options: PostgresOptions): PostgresHandle {
     // Parse/Describe to learn the parameter types, waits, then Bind/Execute) and a fresh plan. A
     // tagged template's text is fixed per call site, so it is prepared once per connection when
     // WEIR_DB_PREPARE allows: one round trip and the plan kept. Caller-built text (`unsafe`)
-    // stays unnamed: its set of texts is unbounded. A schema change by a newer replica can
-    // invalidate a prepared statement (`SELECT *` after `ADD COLUMN`): see `againIfStale`.
+    // stays unnamed (its set of texts may be unbounded) unless its caller marks it as one of a
+    // bounded set (`fixed`: the runner's read, one text per queue). A schema change by a newer
+    // replica can invalidate a prepared statement (`SELECT *` after `ADD COLUMN`): see `againIfStale`.
     query: (text, params, fixed) =>
       c.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: options.prepare && fixed === true }) as unknown as Promise<Row[]>,
     exec: async (script) => {
