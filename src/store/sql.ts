@@ -55,8 +55,9 @@ function normaliseParam(value: unknown): unknown {
 
 export type Runner = {
   /**
-   * `fixed`: the text comes from a tagged template, so it is one of a bounded set (one per call
-   * site) and may be kept as a prepared statement; caller-built text (`unsafe`) may not.
+   * `fixed`: the text is one of a bounded set — a tagged template's (one per call site), or
+   * caller-built text whose caller says so (`unsafe(…, { prepare: true })`) — and may be kept as a
+   * prepared statement; other caller-built text may not.
    */
   query(text: string, params: readonly unknown[], fixed?: boolean): Promise<Row[]>;
   exec(script: string): Promise<void>;
