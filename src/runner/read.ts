@@ -42,7 +42,7 @@ const texts = new Map<string, string>();
  * since is caught by the activation's compare-and-set, as with a row loaded a moment later.
  * The instance columns come only on an instance's first message (NULL on its others).
  */
-function readText(queue: string): string {
+export function readText(queue: string): string {
   let text = texts.get(queue);
   if (text) return text;
   if (!QUEUE.test(queue)) throw new Error(`queue name "${queue}" is invalid: use letters, digits and underscores (at most 47)`);
@@ -76,7 +76,10 @@ function readText(queue: string): string {
            i.workflow_version AS i_workflow_version, i.status AS i_status, i.input AS i_input,
            i.state AS i_state, i.version AS i_version, i.pending AS i_pending, i.queue AS i_queue,
            i.correlation AS i_correlation, weir.now() AS now
-    FROM n LEFT JOIN weir.instances i ON i.id = n.iid AND n.nth = 1`;
+    -- The id list makes the rows an index lookup: the plain join was planned as a hash join over
+    -- a scan of all of weir.instances (cheap while the table is small, and kept as the cached
+    -- generic plan as it grows; 4.6 ms of a 250-message read at 5,000 rows).
+    FROM n LEFT JOIN weir.instances i ON i.id = n.iid AND n.nth = 1 AND i.id = ANY(ARRAY(SELECT iid FROM m))`;
   // Bounded: one text per queue this replica serves (WEIR_QUEUES, or the queues that exist).
   if (texts.size < 1000) texts.set(queue, text);
   return text;

@@ -6,7 +6,7 @@
  */
 import { expect, test } from 'vitest';
 import { pgmq } from '../../../src/store/queries/pgmq.ts';
-import { loadInstances, readWithInstances } from '../../../src/runner/read.ts';
+import { loadInstances, readText, readWithInstances } from '../../../src/runner/read.ts';
 import { json } from '../../../src/store/sql.ts';
 import { useTestDatabase } from '../../support/db.ts';
 
@@ -60,4 +60,21 @@ test('priority first, except the fifo share, as weir.read (the batch is a set: i
   const none = await readWithInstances(sql, 'rp', 30, 2, 0);
   expect(none.messages.map((m) => m.msgId).sort()).toEqual([ids[0], ids[3]].sort());
   expect(none.rows.size).toBe(0);
+});
+
+test('the read looks instances up by primary key as a generic plan, statistics not yet updated (no scan of weir.instances)', async () => {
+  const sql = db.current.sql;
+  await pgmq.create(sql, 'rplan');
+  await sql`INSERT INTO weir.instances (id, namespace, workflow_name, workflow_version, status, queue)
+            SELECT gen_random_uuid(), 'ns', 'wf', '1.0.0', 'pending', 'rplan' FROM generate_series(1, 5000)`;
+  // A prepared statement's cached plan is generic after a few runs: plan it that way now.
+  const plan = await sql.begin(async (tx) => {
+    await tx.unsafe('SET LOCAL plan_cache_mode = force_generic_plan');
+    await tx.unsafe(`PREPARE weir_read_plan(int, int, int) AS ${readText('rplan')}`);
+    const rows = await tx.unsafe<{ 'QUERY PLAN': string }>('EXPLAIN EXECUTE weir_read_plan(250, 30, 62)');
+    await tx.unsafe('DEALLOCATE weir_read_plan');
+    return rows.map((r) => r['QUERY PLAN']).join('\n');
+  });
+  expect(plan).toContain('instances_pkey');
+  expect(plan).not.toMatch(/Seq Scan on instances/);
 });
