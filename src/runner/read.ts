@@ -4,7 +4,7 @@
  * the read (its instance was still running on this replica) loads its own.
  */
 import type { Message, MessageRow } from '../store/queries/pgmq.ts';
-import { toMessage } from '../store/queries/pgmq.ts';
+import { queueTable, toMessage } from '../store/queries/pgmq.ts';
 import type { RunnerMessage } from '../store/queries/instances.ts';
 import { json, type Sql } from '../store/sql.ts';
 import type { Row } from './activation.ts';
@@ -24,8 +24,6 @@ export async function loadInstances(sql: Sql, ids: readonly string[]): Promise<M
 
 type ReadRow = MessageRow & { [K in keyof Row as `i_${K & string}`]: Row[K] | null } & { now: Date };
 
-/** Queue names become table names (sql/00_pgmq.sql pgmq.format_table_name). */
-const QUEUE = /^[A-Za-z0-9_]{1,47}$/;
 const texts = new Map<string, string>();
 
 /**
@@ -45,8 +43,7 @@ const texts = new Map<string, string>();
 export function readText(queue: string): string {
   let text = texts.get(queue);
   if (text) return text;
-  if (!QUEUE.test(queue)) throw new Error(`queue name "${queue}" is invalid: use letters, digits and underscores (at most 47)`);
-  const table = `pgmq."q_${queue.toLowerCase()}"`;
+  const table = queueTable(queue);
   text = `
     WITH p AS (
       SELECT msg_id FROM ${table}

@@ -3,7 +3,7 @@
  * idempotency records and webhook deliveries are deleted after their retention, in bounded batches
  * claimed with SKIP LOCKED — short transactions, no long locks, safe on every replica at once.
  */
-import { pgmq } from '../store/queries/pgmq.ts';
+import { pgmq, queueTable } from '../store/queries/pgmq.ts';
 import type { Sql } from '../store/sql.ts';
 
 export interface RetentionPolicy {
@@ -50,10 +50,11 @@ export async function purgeExpired(sql: Sql, policy: RetentionPolicy): Promise<P
   )[0].n;
   let archived = 0;
   for (const q of await pgmq.listQueues(sql)) {
+    const archive = queueTable(q.queueName, 'a');
     const [r] = await sql.unsafe<{ n: number }>(
       `WITH gone AS (
-         DELETE FROM pgmq."a_${q.queueName}" WHERE msg_id IN (
-           SELECT msg_id FROM pgmq."a_${q.queueName}" WHERE archived_at < weir.now() - $1::interval
+         DELETE FROM ${archive} WHERE msg_id IN (
+           SELECT msg_id FROM ${archive} WHERE archived_at < weir.now() - $1::interval
            ORDER BY archived_at LIMIT $2 FOR UPDATE SKIP LOCKED)
          RETURNING 1)
        SELECT count(*)::int AS n FROM gone`,

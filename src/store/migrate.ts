@@ -41,13 +41,15 @@ export async function migrate(sql: Sql, options: Options = {}): Promise<Migratio
     const done = new Map(
       (await sql<{ name: string; hash: string }>`SELECT name, hash FROM weir.migrations`).map((r) => [r.name, r.hash]),
     );
+    // Every version of an install that was ever applied is remembered, so a replica whose version
+    // a newer one superseded still finds its own (see migrationsCurrent).
+    const remember = (q: Sql, key: string, hash: string) =>
+      q`INSERT INTO weir.migrations (name, hash) VALUES (${`${key}@${hash}`}, ${hash}) ON CONFLICT (name) DO NOTHING`;
     const runInstall = async (install: SqlInstall) => {
       const key = `sql/${install.name}`;
       if (done.get(key) === install.hash) {
         // Installed before versions were remembered: remember this one now.
-        if (!done.has(`${key}@${install.hash}`)) {
-          await sql`INSERT INTO weir.migrations (name, hash) VALUES (${`${key}@${install.hash}`}, ${install.hash}) ON CONFLICT (name) DO NOTHING`;
-        }
+        if (!done.has(`${key}@${install.hash}`)) await remember(sql, key, install.hash);
         skipped++;
         return;
       }
@@ -55,9 +57,7 @@ export async function migrate(sql: Sql, options: Options = {}): Promise<Migratio
         await tx.exec(install.sql);
         await tx`INSERT INTO weir.migrations (name, hash) VALUES (${key}, ${install.hash})
                  ON CONFLICT (name) DO UPDATE SET hash = EXCLUDED.hash, applied_at = now()`;
-        // Every version of an install that was ever applied is remembered, so a replica whose
-        // version a newer one superseded still finds its own (see migrationsCurrent).
-        await tx`INSERT INTO weir.migrations (name, hash) VALUES (${`${key}@${install.hash}`}, ${install.hash}) ON CONFLICT (name) DO NOTHING`;
+        await remember(tx, key, install.hash);
       });
       applied.push(key);
     };

@@ -34,6 +34,16 @@ export const toMessage = <T>(r: MessageRow): Message<T> => ({
   headers: (r.headers as Record<string, unknown> | null) ?? null,
 });
 
+/**
+ * The quoted name of a queue's table (`q`) or archive (`a`), as `pgmq.format_table_name` makes it
+ * (sql/00_pgmq.sql), for statements written against the table itself; refuses a name that is not
+ * letters, digits and underscores (at most 47).
+ */
+export function queueTable(queue: string, prefix: 'q' | 'a' = 'q'): string {
+  if (!/^[A-Za-z0-9_]{1,47}$/.test(queue)) throw new Error(`queue name "${queue}" is invalid: use letters, digits and underscores (at most 47)`);
+  return `pgmq."${prefix}_${queue.toLowerCase()}"`;
+}
+
 export const pgmq = {
   async create(sql: Sql, queue: string): Promise<void> {
     await sql`SELECT pgmq.create(${queue}::text)`;
