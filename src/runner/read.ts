@@ -60,8 +60,9 @@ export function readText(queue: string): string {
     ), m AS (
       UPDATE ${table} q
       SET vt = clock_timestamp() + make_interval(secs => $2::int), read_ct = q.read_ct + 1
-      FROM (SELECT msg_id FROM p UNION ALL SELECT msg_id FROM f) c
-      WHERE q.msg_id = c.msg_id
+      -- An id list, not a join: the join was planned as a hash join over a scan of the whole
+      -- queue table (6 ms of a 250-message read with 20,000 messages queued).
+      WHERE q.msg_id = ANY(ARRAY(SELECT msg_id FROM p UNION ALL SELECT msg_id FROM f))
       RETURNING q.msg_id, q.read_ct, q.enqueued_at, q.vt, q.message, q.headers,
         CASE WHEN q.message->>'instance' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
              THEN (q.message->>'instance')::uuid END AS iid

@@ -5,7 +5,7 @@
  * the read), and messages in priority order as `weir.read` gives them.
  */
 import { expect, test } from 'vitest';
-import { pgmq } from '../../../src/store/queries/pgmq.ts';
+import { pgmq, queueTable } from '../../../src/store/queries/pgmq.ts';
 import { loadInstances, readText, readWithInstances } from '../../../src/runner/read.ts';
 import { json } from '../../../src/store/sql.ts';
 import { useTestDatabase } from '../../support/db.ts';
@@ -62,11 +62,13 @@ test('priority first, except the fifo share, as weir.read (the batch is a set: i
   expect(none.rows.size).toBe(0);
 });
 
-test('the read looks instances up by primary key as a generic plan, statistics not yet updated (no scan of weir.instances)', async () => {
+test('the read looks instances and messages up by primary key as a generic plan, statistics not yet updated (no scan of weir.instances or the queue)', async () => {
   const sql = db.current.sql;
   await pgmq.create(sql, 'rplan');
   await sql`INSERT INTO weir.instances (id, namespace, workflow_name, workflow_version, status, queue)
             SELECT gen_random_uuid(), 'ns', 'wf', '1.0.0', 'pending', 'rplan' FROM generate_series(1, 5000)`;
+  // A backlog: the claim's UPDATE once hash-joined a scan of the whole queue table.
+  await sql.unsafe(`INSERT INTO ${queueTable('rplan')} (vt, message) SELECT clock_timestamp(), jsonb_build_object('n', g) FROM generate_series(1, 5000) g`);
   // A prepared statement's cached plan is generic after a few runs: plan it that way now.
   const plan = await sql.begin(async (tx) => {
     await tx.unsafe('SET LOCAL plan_cache_mode = force_generic_plan');
@@ -77,4 +79,6 @@ test('the read looks instances up by primary key as a generic plan, statistics n
   });
   expect(plan).toContain('instances_pkey');
   expect(plan).not.toMatch(/Seq Scan on instances/);
+  expect(plan).toContain('q_rplan_pkey');
+  expect(plan).not.toMatch(/Seq Scan on q_rplan/);
 });
