@@ -74,5 +74,12 @@ export const migrations: Migration[] = [
     "statements": [
       "ALTER TABLE \"weir\".\"events\" ADD COLUMN \"namespace\" text;"
     ]
+  },
+  {
+    "tag": "0003_parched_punisher",
+    "hash": "dd400356d608f0633a72c71dfa8be7ceb3b293b4006c3bf640bef4a44d382fdd",
+    "statements": [
+      "ALTER TABLE \"weir\".\"history\" ADD COLUMN \"earlier\" jsonb;"
+    ]
   }
 ];

@@ -52,25 +52,72 @@ export interface Checkpoint {
 
 export type CheckpointResult = { ok: true; now: number } | { ok: false; reason: 'conflict' };
 
+/** An entry's `data` column: its task, branch and replica beside its own data (null for a bare entry). */
+function entryData(e: HistoryEntry): Record<string, unknown> | null {
+  if (e.task === undefined && e.data === undefined && e.branch === undefined) return null;
+  const d: Record<string, unknown> = {};
+  if (e.task != null) d.task = e.task;
+  if (e.branch != null) d.branch = e.branch;
+  if (e.worker != null) d.worker = e.worker;
+  if (e.data != null) d.data = e.data;
+  return d;
+}
+
 /**
- * Appends history rows after each instance's last `seq`. Past `cap` rows an instance keeps only its
- * workflow-level entries (started, completed, faulted, …): a runaway loop cannot grow the timeline
- * without bound, and its end is still recorded.
+ * The history rows of one checkpoint (`i`): one row holding all its entries (schema.ts `history`:
+ * the last in the columns, the others in `earlier`), and, when only some entries are workflow-level
+ * (started, completed, faulted, …), the row of those alone (`full` = how many the first holds),
+ * written instead when the first would take the instance past the history cap: a runaway loop
+ * cannot grow the timeline without bound, and its end is still recorded.
  */
-async function insertHistory(tx: Sql, rows: { instance: string; e: HistoryEntry }[], cap = Number.MAX_SAFE_INTEGER): Promise<void> {
-  await tx`
-    INSERT INTO weir.history (instance_id, seq, at, kind, task_ref, data)
-    SELECT instance, seq, at, kind, task_ref, data FROM (
-      SELECT h.instance, coalesce(m.mx, 0) + row_number() OVER (PARTITION BY h.instance ORDER BY h.idx) AS seq,
-             to_timestamp((h.e->>'at')::double precision / 1000) AS at, h.e->>'kind' AS kind, h.e->>'ref' AS task_ref,
-             CASE WHEN h.e ? 'task' OR h.e ? 'data' OR h.e ? 'branch'
-                  THEN jsonb_strip_nulls(jsonb_build_object('task', h.e->'task', 'branch', h.e->'branch', 'worker', h.e->'worker', 'data', h.e->'data'))
-                  ELSE NULL END AS data
-      FROM (SELECT (r->>'instance')::uuid AS instance, r->'e' AS e, idx
-            FROM jsonb_array_elements(${json(rows)}::jsonb) WITH ORDINALITY AS t(r, idx)) h
-      LEFT JOIN LATERAL (SELECT max(seq) AS mx FROM weir.history WHERE instance_id = h.instance) m ON true
-    ) x
-    WHERE x.seq <= ${cap} OR x.kind LIKE 'workflow%'`;
+export interface HistoryPack {
+  i: number;
+  n: number;
+  full: number | null;
+  all: boolean;
+  at: number;
+  kind: string;
+  ref: string | null;
+  data: Record<string, unknown> | null;
+  earlier: { at: number; kind: string; ref?: string; data?: Record<string, unknown> }[] | null;
+}
+
+export function packHistory(i: number, entries: readonly HistoryEntry[]): HistoryPack[] {
+  if (!entries.length) return [];
+  const pack = (list: readonly HistoryEntry[], full: number | null, all: boolean): HistoryPack => {
+    const last = list[list.length - 1];
+    const earlier = list.slice(0, -1).map((e) => {
+      const data = entryData(e);
+      return { at: e.at, kind: e.kind, ...(e.ref !== undefined ? { ref: e.ref } : {}), ...(data ? { data } : {}) };
+    });
+    return { i, n: list.length, full, all, at: last.at, kind: last.kind, ref: last.ref ?? null, data: entryData(last), earlier: earlier.length ? earlier : null };
+  };
+  const workflowLevel = entries.filter((e) => e.kind.startsWith('workflow'));
+  if (workflowLevel.length === entries.length) return [pack(entries, null, true)];
+  return workflowLevel.length ? [pack(entries, null, false), pack(workflowLevel, entries.length, true)] : [pack(entries, null, false)];
+}
+
+/**
+ * The INSERT of `packHistory` rows (`packs`) against `hs` — (i, id, mx): each checkpoint's instance
+ * and its last seq. Keeps a checkpoint's whole row while it stays within `cap` (or holds only
+ * workflow-level entries), else its workflow-level row.
+ */
+const historyInsert = (packs: string, cap: string) => `
+      INSERT INTO weir.history (instance_id, seq, at, kind, task_ref, data, earlier)
+      SELECT hs.id, hs.mx + p.n, to_timestamp(p.at / 1000), p.kind, p.ref, p.data, p.earlier
+      FROM jsonb_to_recordset(${packs}::jsonb)
+        AS p(i int, n int, "full" int, "all" boolean, at float8, kind text, ref text, data jsonb, earlier jsonb)
+      JOIN hs ON hs.i = p.i
+      WHERE CASE WHEN p."full" IS NULL THEN p."all" OR hs.mx + p.n <= ${cap}::bigint ELSE hs.mx + p."full" > ${cap}::bigint END`;
+
+/** Appends one checkpoint's history after its instance's last `seq`, as `packHistory` rows. */
+async function insertHistory(tx: Sql, instance: string, entries: readonly HistoryEntry[], cap = Number.MAX_SAFE_INTEGER): Promise<void> {
+  await tx.unsafe(
+    `WITH hs AS (SELECT 0 AS i, $1::uuid AS id, coalesce((SELECT max(seq) FROM weir.history WHERE instance_id = $1::uuid), 0) AS mx)
+     ${historyInsert('$2', '$3')}`,
+    [instance, json(packHistory(0, entries)), cap],
+    { prepare: true },
+  );
 }
 
 /** A child that ended wakes its parent's wait with its outcome (a `child-done` message), in the same transaction. */
@@ -102,7 +149,7 @@ export async function writeCheckpoint(tx: Sql, cp: Checkpoint): Promise<boolean>
     RETURNING parent_id, parent_wait, queue, namespace`;
   if (updated.length === 0) return false;
   const row = updated[0];
-  if (cp.history.length) await insertHistory(tx, cp.history.map((e) => ({ instance: cp.instanceId, e })), cp.historyCap);
+  if (cp.history.length) await insertHistory(tx, cp.instanceId, cp.history, cp.historyCap);
   if (cp.cancelTimers.length) {
     await tx`DELETE FROM weir.timers WHERE instance_id = ${cp.instanceId}::uuid
              AND id IN (SELECT jsonb_array_elements_text(${json(cp.cancelTimers)}::jsonb))`;
@@ -172,6 +219,62 @@ function isSimple(cp: Checkpoint): boolean {
   );
 }
 
+/** writeSimpleCheckpoints' statement (fixed text, prepared): $1 rows, $2 their ids, $3 history packs, $4 history cap, $5 timers armed, $6 timers cancelled, $7 the wake channel, $8 messages consumed. */
+const SIMPLE_CHECKPOINT = `
+    WITH c AS (SELECT weir.now() AS now),
+    u AS (
+      UPDATE weir.instances t SET
+        state = x.state, output = x.output, error = x.error, pending = x.pending,
+        status = CASE WHEN t.status = 'suspended' AND NOT x.terminal THEN 'suspended' ELSE x.status END,
+        version = t.version + 1, updated_at = c.now, started_at = coalesce(t.started_at, c.now),
+        ended_at = CASE WHEN x.terminal THEN c.now ELSE NULL END
+      FROM jsonb_to_recordset($1::jsonb)
+        AS x(i int, id uuid, expected int, state jsonb, status text, output jsonb, error jsonb, pending jsonb, terminal boolean, outcome jsonb),
+        c
+      -- The id list makes the rows an index lookup whatever the planner guesses of the
+      -- recordset (it assumed 100 rows and, on a table of 5,000, scanned it whole for 250).
+      WHERE t.id = ANY(ARRAY(SELECT jsonb_array_elements_text($2::jsonb)::uuid))
+        AND t.id = x.id AND t.version = x.expected
+      RETURNING x.i, t.id, t.queue, t.parent_id, t.parent_wait, t.callback IS NOT NULL AS has_callback, x.terminal, x.outcome, c.now),
+    -- The last seq once per instance; OFFSET 0 keeps the planner from pulling the lookup up
+    -- into the insert's rows.
+    hs AS (SELECT u.i, u.id, coalesce((SELECT max(seq) FROM weir.history WHERE instance_id = u.id), 0) AS mx FROM u OFFSET 0),
+    h AS (${historyInsert('$3', '$4')}),
+    -- An ended instance's timers go and its completion callback is armed (callbacks.ts
+    -- armCallbacks). The DELETE leaves 'callback:1' alone: sub-statements run in no set order, so
+    -- it could otherwise remove the row the INSERT kept (DO NOTHING) or find nothing to delete.
+    dt AS (DELETE FROM weir.timers WHERE instance_id IN (SELECT id FROM u WHERE terminal) AND id <> 'callback:1'),
+    ta AS (
+      INSERT INTO weir.timers (id, instance_id, queue, due_at, message)
+      SELECT x.id, u.id, x.queue, to_timestamp(x.due / 1000), x.message
+      FROM jsonb_to_recordset($5::jsonb) AS x(i int, id text, queue text, due float8, message jsonb)
+      JOIN u ON u.i = x.i AND NOT u.terminal
+      ON CONFLICT (instance_id, id) DO UPDATE SET due_at = EXCLUDED.due_at, message = EXCLUDED.message),
+    tc AS (
+      DELETE FROM weir.timers d
+      USING jsonb_to_recordset($6::jsonb) AS x(i int, id text), u
+      WHERE u.i = x.i AND NOT u.terminal AND d.instance_id = u.id AND d.id = x.id),
+    cb AS (
+      INSERT INTO weir.timers (id, instance_id, queue, due_at, message)
+      SELECT 'callback:1', u.id, u.queue, u.now, jsonb_build_object('instance', u.id, 'kind', 'callback', 'target', 'callback:1', 'attempt', 1)
+      FROM u WHERE u.terminal AND u.has_callback
+      ON CONFLICT (instance_id, id) DO NOTHING),
+    ds AS (DELETE FROM weir.subscriptions WHERE instance_id IN (SELECT id FROM u WHERE terminal)),
+    -- A child that ended wakes its parent's wait with its outcome (tellParent), with a NOTIFY.
+    tp AS (
+      SELECT pgmq.send(p.queue, jsonb_build_object('instance', p.id, 'kind', 'child-done', 'target', u.parent_wait, 'outcome', u.outcome), 0),
+             pg_notify($7::text, p.queue)
+      FROM u JOIN weir.instances p ON p.id = u.parent_id
+      WHERE u.terminal AND u.parent_wait IS NOT NULL),
+    dm AS (
+      SELECT count(*) AS n
+      FROM (SELECT m.queue, array_agg(m.id) AS ids
+            FROM jsonb_to_recordset($8::jsonb) AS m(i int, queue text, id bigint)
+            JOIN u ON u.i = m.i GROUP BY m.queue) q,
+      LATERAL pgmq.delete(q.queue, q.ids) d)
+    -- dm and tp are read here so they run (a CTE without INSERT/UPDATE/DELETE runs only if read).
+    SELECT u.i, u.id, u.now, (SELECT n FROM dm) AS deleted, (SELECT count(*) FROM tp) AS told FROM u`;
+
 /**
  * Writes simple checkpoints in bulk, in one statement: the UPDATE (compare-and-set on each
  * version), the history INSERT, the timers armed and cancelled, the cleanup of ended instances,
@@ -196,7 +299,7 @@ export async function writeSimpleCheckpoints(tx: Sql, cps: readonly Checkpoint[]
     // What a parent waiting on this instance hears when it ended (as tellParent sends it).
     outcome: cp.ended ? { status: cp.status, ...(cp.output === undefined ? {} : { output: cp.output }), ...(cp.error ? { error: cp.error } : {}) } : null,
   }));
-  const history = cps.flatMap((cp, i) => cp.history.map((e) => ({ i, instance: cp.instanceId, e })));
+  const history = cps.flatMap((cp, i) => packHistory(i, cp.history));
   const consumed = cps.flatMap((cp, i) => (cp.consume ? consumedIds(cp.consume).map((id) => ({ i, queue: cp.consume!.queue, id })) : []));
   // Timers of instances that did not end (an ended one loses them all, below). A timer both
   // cancelled and armed again is only armed (its row updated): as writeCheckpoint's DELETE then
@@ -211,71 +314,11 @@ export async function writeSimpleCheckpoints(tx: Sql, cps: readonly Checkpoint[]
   // applied, the timers and subscriptions of those that ended, and their consumed messages. The
   // clock is read once (not per row) and returned: the writer hands it to the activations as their
   // new `now` without another round trip.
-  const updated = await tx<{ i: number; id: string; now: Date }>`
-    WITH c AS (SELECT weir.now() AS now),
-    u AS (
-      UPDATE weir.instances t SET
-        state = x.state, output = x.output, error = x.error, pending = x.pending,
-        status = CASE WHEN t.status = 'suspended' AND NOT x.terminal THEN 'suspended' ELSE x.status END,
-        version = t.version + 1, updated_at = c.now, started_at = coalesce(t.started_at, c.now),
-        ended_at = CASE WHEN x.terminal THEN c.now ELSE NULL END
-      FROM jsonb_to_recordset(${json(rows)}::jsonb)
-        AS x(i int, id uuid, expected int, state jsonb, status text, output jsonb, error jsonb, pending jsonb, terminal boolean, outcome jsonb),
-        c
-      -- The id list makes the rows an index lookup whatever the planner guesses of the
-      -- recordset (it assumed 100 rows and, on a table of 5,000, scanned it whole for 250).
-      WHERE t.id = ANY(ARRAY(SELECT jsonb_array_elements_text(${json(rows.map((r) => r.id))}::jsonb)::uuid))
-        AND t.id = x.id AND t.version = x.expected
-      RETURNING x.i, t.id, t.queue, t.parent_id, t.parent_wait, t.callback IS NOT NULL AS has_callback, x.terminal, x.outcome, c.now),
-    h AS (
-      INSERT INTO weir.history (instance_id, seq, at, kind, task_ref, data)
-      SELECT instance, seq, at, kind, task_ref, data FROM (
-        SELECT h.instance, coalesce(m.mx, 0) + row_number() OVER (PARTITION BY h.instance ORDER BY h.idx) AS seq,
-               to_timestamp((h.e->>'at')::double precision / 1000) AS at, h.e->>'kind' AS kind, h.e->>'ref' AS task_ref,
-               CASE WHEN h.e ? 'task' OR h.e ? 'data' OR h.e ? 'branch'
-                    THEN jsonb_strip_nulls(jsonb_build_object('task', h.e->'task', 'branch', h.e->'branch', 'worker', h.e->'worker', 'data', h.e->'data'))
-                    ELSE NULL END AS data
-        FROM (SELECT (r->>'i')::int AS i, (r->>'instance')::uuid AS instance, r->'e' AS e, idx
-              FROM jsonb_array_elements(${json(history)}::jsonb) WITH ORDINALITY AS t(r, idx)) h
-        -- The last seq once per instance, not once per entry (a one-task workflow writes 4);
-        -- OFFSET 0 keeps the planner from pulling the lookup up into the join's output rows.
-        JOIN (SELECT u.i, (SELECT max(seq) FROM weir.history WHERE instance_id = u.id) AS mx FROM u OFFSET 0) m ON m.i = h.i
-      ) y
-      WHERE y.seq <= ${cap} OR y.kind LIKE 'workflow%'),
-    -- An ended instance's timers go and its completion callback is armed (callbacks.ts
-    -- armCallbacks). The DELETE leaves 'callback:1' alone: sub-statements run in no set order, so
-    -- it could otherwise remove the row the INSERT kept (DO NOTHING) or find nothing to delete.
-    dt AS (DELETE FROM weir.timers WHERE instance_id IN (SELECT id FROM u WHERE terminal) AND id <> 'callback:1'),
-    ta AS (
-      INSERT INTO weir.timers (id, instance_id, queue, due_at, message)
-      SELECT x.id, u.id, x.queue, to_timestamp(x.due / 1000), x.message
-      FROM jsonb_to_recordset(${json(timers)}::jsonb) AS x(i int, id text, queue text, due float8, message jsonb)
-      JOIN u ON u.i = x.i AND NOT u.terminal
-      ON CONFLICT (instance_id, id) DO UPDATE SET due_at = EXCLUDED.due_at, message = EXCLUDED.message),
-    tc AS (
-      DELETE FROM weir.timers d
-      USING jsonb_to_recordset(${json(cancels)}::jsonb) AS x(i int, id text), u
-      WHERE u.i = x.i AND NOT u.terminal AND d.instance_id = u.id AND d.id = x.id),
-    cb AS (
-      INSERT INTO weir.timers (id, instance_id, queue, due_at, message)
-      SELECT 'callback:1', u.id, u.queue, u.now, jsonb_build_object('instance', u.id, 'kind', 'callback', 'target', 'callback:1', 'attempt', 1)
-      FROM u WHERE u.terminal AND u.has_callback
-      ON CONFLICT (instance_id, id) DO NOTHING),
-    ds AS (DELETE FROM weir.subscriptions WHERE instance_id IN (SELECT id FROM u WHERE terminal)),
-    -- A child that ended wakes its parent's wait with its outcome (tellParent), with a NOTIFY.
-    tp AS (
-      SELECT pgmq.send(p.queue, jsonb_build_object('instance', p.id, 'kind', 'child-done', 'target', u.parent_wait, 'outcome', u.outcome), 0),
-             pg_notify(${WAKE_CHANNEL}::text, p.queue)
-      FROM u JOIN weir.instances p ON p.id = u.parent_id
-      WHERE u.terminal AND u.parent_wait IS NOT NULL),
-    dm AS (
-      SELECT count(*) AS n
-      FROM (SELECT m.queue, array_agg(m.id) AS ids
-            FROM jsonb_to_recordset(${json(consumed)}::jsonb) AS m(i int, queue text, id bigint)
-            JOIN u ON u.i = m.i GROUP BY m.queue) q,
-      LATERAL pgmq.delete(q.queue, q.ids) d)
-    -- dm and tp are read here so they run (a CTE without INSERT/UPDATE/DELETE runs only if read).
-    SELECT u.i, u.id, u.now, (SELECT n FROM dm) AS deleted, (SELECT count(*) FROM tp) AS told FROM u`;
+  const updated = await tx.unsafe<{ i: number; id: string; now: Date }>(
+    SIMPLE_CHECKPOINT,
+    [json(rows), json(rows.map((r) => r.id)), json(history), cap, json(timers), json(cancels), WAKE_CHANNEL, json(consumed)],
+    { prepare: true },
+  );
   const ok = cps.map(() => false);
   for (const u of updated) ok[u.i] = true;
   return { ok, ...(updated[0] ? { now: new Date(updated[0].now).getTime() } : {}) };

@@ -107,6 +107,14 @@ export const slots = weir.table(
   (t) => [index('slots_scope_idx').on(t.scope)],
 );
 
+/**
+ * The timeline. A row is the entry numbered `seq` (`at`, `kind`, `task_ref`, `data`) and, in
+ * `earlier`, the entries the same checkpoint wrote before it — numbered `seq - n` … `seq - 1` for
+ * n of them, oldest first, each `{ at (epoch ms), kind, ref?, data? }`. One row per instance per
+ * checkpoint instead of one per entry: a one-task workflow writes 1 row, not 4 (a quarter of the
+ * rows' WAL and inserts). Writers of a single entry take `max(seq) + 1` as before; readers expand
+ * rows (store/queries/instances.ts getHistory).
+ */
 export const history = weir.table(
   'history',
   {
@@ -116,6 +124,7 @@ export const history = weir.table(
     kind: text('kind').notNull(),
     taskRef: text('task_ref'),
     data: jsonb('data'),
+    earlier: jsonb('earlier'),
   },
   (t) => [primaryKey({ columns: [t.instanceId, t.seq] })],
 );

@@ -139,12 +139,31 @@ export interface HistoryRow {
   data: unknown;
 }
 
+/** An entry packed into a row's `earlier` (schema.ts `history`). */
+type PackedEntry = { at: number; kind: string; ref?: string; data?: unknown };
+
+/**
+ * The entries after `afterSeq`, oldest first, at most `limit`: rows expanded into their entries
+ * (a row is entry `seq` and, before it, the `earlier` ones its checkpoint wrote). Every row past
+ * `afterSeq` holds at least one entry past it, so `limit` rows hold enough.
+ */
 export async function getHistory(sql: Sql, instanceId: string, options: { afterSeq?: number; limit?: number } = {}): Promise<HistoryRow[]> {
-  const rows = await sql<{ seq: number; at: Date; kind: string; task_ref: string | null; data: unknown }>`
-    SELECT seq, at, kind, task_ref, data FROM weir.history
-    WHERE instance_id = ${instanceId}::uuid AND seq > ${options.afterSeq ?? -1}
-    ORDER BY seq LIMIT ${options.limit ?? 1000}`;
-  return rows.map((r) => ({ seq: r.seq, at: new Date(r.at), kind: r.kind, taskRef: r.task_ref, data: r.data ?? null }));
+  const after = options.afterSeq ?? -1;
+  const limit = options.limit ?? 1000;
+  const rows = await sql<{ seq: number; at: Date; kind: string; task_ref: string | null; data: unknown; earlier: PackedEntry[] | null }>`
+    SELECT seq, at, kind, task_ref, data, earlier FROM weir.history
+    WHERE instance_id = ${instanceId}::uuid AND seq > ${after}
+    ORDER BY seq LIMIT ${limit}`;
+  const out: HistoryRow[] = [];
+  for (const r of rows) {
+    const earlier = r.earlier ?? [];
+    earlier.forEach((e, k) => {
+      const seq = r.seq - earlier.length + k;
+      if (seq > after) out.push({ seq, at: new Date(e.at), kind: e.kind, taskRef: e.ref ?? null, data: e.data ?? null });
+    });
+    out.push({ seq: r.seq, at: new Date(r.at), kind: r.kind, taskRef: r.task_ref, data: r.data ?? null });
+  }
+  return out.slice(0, limit);
 }
 
 export interface InstanceFilter {

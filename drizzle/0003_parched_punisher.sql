@@ -1,0 +1,1 @@
+ALTER TABLE "weir"."history" ADD COLUMN "earlier" jsonb;
