@@ -21,7 +21,7 @@ import { startBenchStub } from './compare/stub.ts';
 import { render, type CaseResult, type Results } from './compare/report.ts';
 import { fmtInt, spread } from './compare/stats.ts';
 import type { Template, ThroughputCase } from './compare/system.ts';
-import { rawRoundTrip, weirLatency, weirTemplate, weirThroughput } from './compare/weir.ts';
+import { buildWorker, rawRoundTrip, weirLatency, weirTemplate, weirThroughput } from './compare/weir.ts';
 
 const { values: flags } = parseArgs({
   args: process.argv.slice(2),
@@ -91,7 +91,9 @@ const results: Results = {
 };
 
 try {
-  log(`# ${server.settings.server_version} (${server.kind}) — preparing template databases`);
+  log(`# ${server.settings.server_version} (${server.kind}) — compiling the worker${baseline ? 's' : ''}, preparing template databases`);
+  buildWorker();
+  if (baseline) buildWorker(baseline);
   for (const t of templates) {
     const name = templateName(t.name);
     const url = await createDatabase(server, name);
@@ -218,7 +220,7 @@ try {
       before: () => resetStatements(server),
       after: async (db) => void (statements = await topStatements(server, db)),
     });
-    // tsx runs a loader thread that is profiled too: keep the profiles that ran Weir's code.
+    // Keep the profiles that ran Weir's code (a tsx-run child also profiles its loader thread).
     const all = profilesIn(dir).map((f) => summarizeProfile(f));
     const cpu: CpuSummary[] = all.filter((p) => p.files.some((f) => f.name.startsWith('src/')));
     rmSync(dir, { recursive: true, force: true });

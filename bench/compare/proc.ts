@@ -24,9 +24,13 @@ export function killAll(): void {
   running.clear();
 }
 
-/** `cwd`: another checkout to run the script from (the `--baseline` rows); default this one. */
+/**
+ * `cwd`: another checkout to run the script from (the `--baseline` rows); default this one. A
+ * TypeScript script runs through tsx; a compiled one (`.js`) as it is.
+ */
 export function spawnNode(args: string[], env: Record<string, string>, nodeArgs: string[] = [], cwd = repo): Proc {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...args], {
+  const loader = args[0]?.endsWith('.js') ? [] : ['--import', 'tsx'];
+  const child = spawn(process.execPath, [...nodeArgs, ...loader, ...args], {
     cwd,
     env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -25,7 +25,14 @@ export interface CpuSummary {
   files: Hot[];
 }
 
-const short = (url: string) => url.replace(/^file:\/\//, '').replace(/^.*\/work\/[^/]+\//, '').replace(/^.*node_modules\//, 'node_modules/');
+const root = new URL('../../', import.meta.url).pathname;
+/** A frame's file relative to its checkout; the compiled worker's `dist/src/…` reads as `src/…` (.js). */
+const short = (url: string) =>
+  url
+    .replace(/^file:\/\//, '')
+    .replace(root, '')
+    .replace(/^.*node_modules\//, 'node_modules/')
+    .replace(/^dist\/src\//, 'src/');
 
 export function summarizeProfile(path: string, top = 15): CpuSummary {
   const p = JSON.parse(readFileSync(path, 'utf8')) as { nodes: Node[]; startTime: number; endTime: number; samples: number[] };
