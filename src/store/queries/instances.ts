@@ -6,6 +6,7 @@ import { WeirError } from '../../errors.ts';
 import { json, type Sql } from '../sql.ts';
 import { uuidv7 } from '../uuid.ts';
 import { WAKE_CHANNEL } from '../notify.ts';
+import { queueTable } from './pgmq.ts';
 
 export type InstanceStatus = 'queued' | 'delayed' | 'pending' | 'running' | 'waiting' | 'suspended' | 'completed' | 'faulted' | 'cancelled';
 export const terminalStatuses: readonly InstanceStatus[] = ['completed', 'faulted', 'cancelled'];
@@ -80,6 +81,36 @@ export interface StartRequest {
 }
 
 /**
+ * startInstance's statement for one queue (fixed text per queue, prepared): the INSERT, and the
+ * `start` message written into the queue's own table with its NOTIFY when `$16` — not through
+ * `pgmq.send`, whose `EXECUTE format(…)` parsed and planned its INSERT on every call. $1–$15 the
+ * instance's columns, $17 the message, $18 its headers, $19 the wake channel.
+ */
+function startText(queue: string): string {
+  let text = startTexts.get(queue);
+  if (text) return text;
+  text = `
+    WITH ins AS (
+      INSERT INTO weir.instances (id, namespace, workflow_name, workflow_version, status, input, idempotency_key,
+                                  queue, parent_id, parent_wait, callback, priority, correlation, slot_scope, debounce_key)
+      VALUES ($1::uuid, $2::text, $3::text, $4::text, $5::text, $6::jsonb, $7::text, $8::text, $9::uuid, $10::text,
+              $11::jsonb, $12::int, $13::jsonb, $14::text, $15::text)
+      ON CONFLICT (namespace, workflow_name, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+      RETURNING *),
+    sent AS (
+      INSERT INTO ${queueTable(queue)} (vt, message, headers)
+      SELECT clock_timestamp(), $17::jsonb, $18::jsonb FROM ins WHERE $16::boolean
+      RETURNING msg_id),
+    woken AS (SELECT pg_notify($19::text, $8::text) FROM sent)
+    -- Referenced, so the NOTIFY runs (a CTE without data-modifying statements runs only if read).
+    SELECT ins.*, (SELECT count(*)::int FROM woken) AS sent FROM ins`;
+  // Bounded: one text per queue started on (queues are created by name, and few).
+  if (startTexts.size < 1000) startTexts.set(queue, text);
+  return text;
+}
+const startTexts = new Map<string, string>();
+
+/**
  * Inserts the instance and sends its `start` message (with the NOTIFY that wakes a replica) in one
  * statement — atomic on its own, in the caller's transaction or as its own. With an idempotency
  * key, a second start with the same input returns the first instance (`created: false`); with a
@@ -96,21 +127,16 @@ export async function startInstance(sql: Sql, req: StartRequest): Promise<{ inst
   const message: RunnerMessage = { instance: id, kind: 'start', target: id };
   // A start message's priority 1–9 rides in the `priority` header that `weir.read` orders by.
   const headers = req.priority && req.priority > 0 ? { priority: req.priority } : null;
-  const rows = await sql<Raw & { sent: number }>`
-    WITH ins AS (
-      INSERT INTO weir.instances (id, namespace, workflow_name, workflow_version, status, input, idempotency_key,
-                                  queue, parent_id, parent_wait, callback, priority, correlation, slot_scope, debounce_key)
-      VALUES (${id}::uuid, ${req.namespace}, ${req.workflowName}, ${req.workflowVersion}, ${req.status ?? 'pending'}, ${json(req.input)}::jsonb,
-              ${req.idempotencyKey ?? null}, ${req.queue}, ${req.parent?.id ?? null}::uuid, ${req.parent?.wait ?? null},
-              ${req.callback ? json(req.callback) : null}::jsonb, ${req.priority ?? 0}, ${req.correlation === undefined ? null : json(req.correlation)}::jsonb,
-              ${req.slotScope ?? null}, ${req.debounceKey ?? null})
-      ON CONFLICT (namespace, workflow_name, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-      RETURNING *),
-    sent AS (
-      SELECT pgmq.send(ins.queue, ${json(message)}::jsonb, ${json(headers)}::jsonb, 0), pg_notify(${WAKE_CHANNEL}::text, ins.queue)
-      FROM ins WHERE ${send}::boolean)
-    -- Referenced, so the send runs (a CTE without data-modifying statements runs only if read).
-    SELECT ins.*, (SELECT count(*)::int FROM sent) AS sent FROM ins`;
+  const rows = await sql.unsafe<Raw & { sent: number }>(
+    startText(req.queue),
+    [
+      id, req.namespace, req.workflowName, req.workflowVersion, req.status ?? 'pending', json(req.input),
+      req.idempotencyKey ?? null, req.queue, req.parent?.id ?? null, req.parent?.wait ?? null,
+      req.callback ? json(req.callback) : null, req.priority ?? 0, req.correlation === undefined ? null : json(req.correlation),
+      req.slotScope ?? null, req.debounceKey ?? null, send, json(message), json(headers), WAKE_CHANNEL,
+    ],
+    { prepare: true },
+  );
   if (rows[0]) return { instance: toInstance(rows[0]), created: true };
   const [existing] = await sql<Raw & { same: boolean }>`
     SELECT *, input = ${json(req.input)}::jsonb AS same FROM weir.instances

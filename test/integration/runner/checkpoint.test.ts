@@ -147,3 +147,53 @@ test('a checkpoint whose version moved on writes none of its timers', async () =
   ]);
   expect(o.messagesLeft).toBe(1); // b's message stays to be read again
 });
+
+test("a group's consumed messages are deleted from their own queues, one queue or several", async () => {
+  // A group read from one queue deletes through a statement written against that queue's table;
+  // a group that mixes queues goes through pgmq.delete per queue. Both delete exactly the
+  // messages of the checkpoints that applied.
+  const sql = db.current.sql;
+  await sql`SELECT pgmq.create('weir_cp_other')`;
+  await sql`DELETE FROM pgmq.q_weir_default`;
+  const start = async (queue: string, n: number) => {
+    const { instance } = await startInstance(sql, { namespace: 'cp', workflowName: 'q', workflowVersion: '1.0.0', queue, input: { n } });
+    return instance;
+  };
+  const read = new Map<string, number>(); // instance → its start message, read once
+  const cpOf = async (instance: { id: string }, queue: string): Promise<Checkpoint> => {
+    for (const m of await pgmq.read<RunnerMessage>(sql, queue, 30, 10)) read.set(m.message.instance, m.msgId);
+    const msgId = read.get(instance.id)!;
+    const [row] = await sql<{ version: number }>`SELECT version FROM weir.instances WHERE id = ${instance.id}::uuid`;
+    return {
+      instanceId: instance.id, expectedVersion: Number(row.version), state: {} as unknown as InstanceState, status: 'waiting', pending: null,
+      history: [{ at: T0, kind: 'taskStarted', ref: '/do/0/pause' } as never], timers: [], cancelTimers: [], subscriptions: [], unsubscribe: [],
+      emits: [], children: [], cancelChildren: [], ended: false, consume: { queue, msgId },
+    };
+  };
+  const left = async () => {
+    const [r] = await sql<{ d: number; o: number }>`
+      SELECT (SELECT count(*)::int FROM pgmq.q_weir_default) AS d, (SELECT count(*)::int FROM pgmq.q_weir_cp_other) AS o`;
+    return r;
+  };
+  const writeGroup = (cps: Checkpoint[]) => {
+    const writer = new CheckpointWriter(sql);
+    return Promise.all(cps.map((cp) => writer.submit(cp)));
+  };
+
+  // One queue: both messages go, the stale checkpoint's stays.
+  const a = await start('weir_default', 1);
+  const b = await start('weir_default', 2);
+  const one = [await cpOf(a, 'weir_default'), await cpOf(b, 'weir_default')];
+  await sql`UPDATE weir.instances SET version = version + 1 WHERE id = ${b.id}::uuid`;
+  expect((await writeGroup(one)).map((r) => r.ok)).toEqual([true, false]);
+  expect(await left()).toEqual({ d: 1, o: 0 });
+  await sql`DELETE FROM pgmq.q_weir_default`;
+
+  // Two queues in one group: each message leaves its own queue.
+  const c = await start('weir_default', 3);
+  const d = await start('weir_cp_other', 4);
+  const two = [await cpOf(c, 'weir_default'), await cpOf(d, 'weir_cp_other')];
+  expect(await left()).toEqual({ d: 1, o: 1 });
+  expect((await writeGroup(two)).map((r) => r.ok)).toEqual([true, true]);
+  expect(await left()).toEqual({ d: 0, o: 0 });
+});
