@@ -9,33 +9,13 @@ import { CheckpointWriter, writeCheckpoint, type Checkpoint } from '../../../src
 import { startInstance, type RunnerMessage } from '../../../src/store/queries/instances.ts';
 import { pgmq } from '../../../src/store/queries/pgmq.ts';
 import type { Sql } from '../../../src/store/sql.ts';
+import { counting } from '../../support/counting.ts';
 import { useTestDatabase } from '../../support/db.ts';
 
 const db = useTestDatabase(4);
 beforeAll(async () => {
   await db.current.sql`SELECT pgmq.create('weir_default')`;
 });
-
-/** Counts the statements and transactions sent through `sql` (top level only). */
-function counting(sql: Sql): { sql: Sql; statements: number; transactions: number } {
-  const c = { statements: 0, transactions: 0 } as { sql: Sql; statements: number; transactions: number };
-  const wrapped = ((strings: TemplateStringsArray, ...values: unknown[]) => {
-    c.statements++;
-    return sql(strings, ...values);
-  }) as Sql;
-  Object.defineProperty(wrapped, 'driver', { value: sql.driver });
-  wrapped.unsafe = (text, params) => {
-    c.statements++;
-    return sql.unsafe(text, params);
-  };
-  wrapped.exec = (script) => sql.exec(script);
-  wrapped.begin = (fn) => {
-    c.transactions++;
-    return sql.begin(fn);
-  };
-  c.sql = wrapped;
-  return c;
-}
 
 const T0 = Date.UTC(2030, 0, 1);
 const timer = (id: string, dueAt: number, instance: string) => ({
