@@ -6,13 +6,13 @@
  * How to read it: bench/README.md. Figures only; nothing here is asserted by a test except that
  * every unit completes (test/integration/bench-compare.test.ts, tiny counts).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { dbosTemplate, dbosThroughput } from './compare/dbos.ts';
 import { graphileLatency, graphileTemplate, graphileThroughput } from './compare/graphile.ts';
-import { latencyRun, templateName, throughputRun, type ThroughputRun } from './compare/measure.ts';
+import { latencyRounds, latencyRun, templateName, throughputRun, type ThroughputRun } from './compare/measure.ts';
 import { createDatabase, dbName, dropDatabase, resetStatements, startServer, topStatements, type TopStatement } from './compare/pg.ts';
 import { pgbossLatency, pgbossTemplate, pgbossThroughput } from './compare/pgboss.ts';
 import { profilesIn, summarizeProfile, type CpuSummary } from './compare/profile.ts';
@@ -30,6 +30,8 @@ const { values: flags } = parseArgs({
     runs: { type: 'string', default: '3' },
     'default-runs': { type: 'string', default: '1' },
     'latency-samples': { type: 'string', default: '200' },
+    'latency-rounds': { type: 'string', default: '4' },
+    'latency-warmup': { type: 'string', default: '50' },
     'scale-units': { type: 'string', default: '2000' },
     'scale-cap': { type: 'string', default: '15' },
     'http-units': { type: 'string', default: '500' },
@@ -81,7 +83,7 @@ const results: Results = {
   date: new Date().toISOString(),
   command: `npm run bench -- compare ${process.argv.slice(2).join(' ')}`.trim(),
   server: { kind: server.kind, settings: server.settings },
-  options: { units, runs, defaultRuns, latencySamples: Number(flags['latency-samples']), scaleUnits: Number(flags['scale-units']), scaleCapSeconds: Number(flags['scale-cap']), httpUnits: Number(flags['http-units']), stepUnits: Number(flags['step-units']), capSeconds: capMs / 1000, defaultCapSeconds: defaultCapMs / 1000 },
+  options: { units, runs, defaultRuns, latencySamples: Number(flags['latency-samples']), latencyRounds: Number(flags['latency-rounds']), latencyWarmup: Number(flags['latency-warmup']), scaleUnits: Number(flags['scale-units']), scaleCapSeconds: Number(flags['scale-cap']), httpUnits: Number(flags['http-units']), stepUnits: Number(flags['step-units']), capSeconds: capMs / 1000, defaultCapSeconds: defaultCapMs / 1000 },
   throughput: [],
   http: [],
   latency: [],
@@ -182,8 +184,12 @@ try {
   if (only.has('latency')) {
     const n = results.options.latencySamples;
     log(`\n## latency: ${n} units one at a time`);
-    for (const c of [pgbossLatency, graphileLatency, weirLatency(true), ...(baseline ? [weirLatency(true, undefined, baseline)] : []), weirLatency(false)]) {
-      const r = await latencyRun(server, c, n);
+    const rounds = results.options.latencyRounds;
+    const cases = [pgbossLatency, graphileLatency, weirLatency(true), ...(baseline ? [weirLatency(true, undefined, baseline)] : []), weirLatency(false)];
+    log(`  ${results.options.latencyWarmup} warm-up units per worker start, not counted${rounds > 1 ? `; the cases take turns: ${rounds} rounds of ${Math.floor(n / rounds)}+ units each` : ''}`);
+    const got = await latencyRounds(server, cases, n, rounds, results.options.latencyWarmup, (c, round, p50) => rounds > 1 && log(`  round ${round + 1} ${c.id}: p50 ${p50.toFixed(1)} ms`));
+    for (const c of cases) {
+      const r = got.get(c)!;
       log(`  ${c.id}: p50 ${r.p50.toFixed(1)} ms p95 ${r.p95.toFixed(1)} ms p99 ${r.p99.toFixed(1)} ms${r.failures ? ` (${r.failures} timed out)` : ''}`);
       results.latency.push({ id: c.id, system: c.system, settings: c.settings, ...r });
     }
@@ -246,7 +252,11 @@ try {
 results.totalSeconds = Math.round((performance.now() - began) / 1000);
 const text = render(results);
 console.log(text);
-const out = flags.out ?? join(new URL('.', import.meta.url).pathname, 'results', `${results.date.slice(0, 10)}.json`);
+// A second run on the same day does not overwrite the first (committed) one: 2026-12-07b.json, …
+const resultsDir = join(new URL('.', import.meta.url).pathname, 'results');
+const day = results.date.slice(0, 10);
+const free = ['', ...'bcdefghijklmnopqrstuvwxyz'].map((s) => join(resultsDir, `${day}${s}.json`)).find((f) => !existsSync(f));
+const out = flags.out ?? free ?? join(resultsDir, `${day}-${Date.now()}.json`);
 mkdirSync(join(out, '..'), { recursive: true });
 writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
 console.log(`\nwrote ${out}`);

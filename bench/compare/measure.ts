@@ -7,7 +7,11 @@
  *   Transactions (pg_stat_database, our own sampling subtracted) and WAL bytes
  *   (pg_current_wal_lsn) are deltas over the drain, divided by units finished.
  * - latency: workers idle on a fresh clone; one unit at a time, enqueue → its completion seen in
- *   the database (polled back-to-back), after 5 warm-up units.
+ *   the database (polled back-to-back), after warm-up units (not counted: a fresh process's first
+ *   units measure its JIT, not the system). The cases take turns in rounds
+ *   (`latencyRounds`): each round runs every case for its share of the samples, in an order
+ *   rotated per round, so that a noisy minute on a shared machine lands on all of them and not on
+ *   whichever case happened to run then.
  */
 import { connect, connectionsNow, counters, createDatabase, dbName, dropDatabase, walBytes, type Server } from './pg.ts';
 import { percentiles, type Percentiles } from './stats.ts';
@@ -126,7 +130,21 @@ export async function latencyRun(
   samples: number,
   hooks: Pick<RunOptions, 'before' | 'after'> = {},
   timeoutMs = 10_000,
+  warmup = 5,
 ): Promise<LatencyResult> {
+  const { ms, failures } = await latencySamples(server, c, samples, hooks, timeoutMs, warmup);
+  return { ...percentiles(ms), failures };
+}
+
+/** One case's worker on a fresh clone, `samples` units one at a time after `warmup` more. */
+async function latencySamples(
+  server: Server,
+  c: LatencyCase,
+  samples: number,
+  hooks: Pick<RunOptions, 'before' | 'after'>,
+  timeoutMs: number,
+  warmup: number,
+): Promise<{ ms: number[]; failures: number }> {
   const name = dbName(c.id);
   const url = await createDatabase(server, name, templateName(c.template));
   const workers = await c.start(url);
@@ -143,7 +161,7 @@ export async function latencyRun(
     const ms: number[] = [];
     let failures = 0;
     try {
-      for (let i = 0; i < samples + 5; i++) {
+      for (let i = 0; i < samples + warmup; i++) {
         const t0 = performance.now();
         const id = await single.enqueue(i);
         let ok = true;
@@ -154,17 +172,62 @@ export async function latencyRun(
           }
         }
         if (!ok) failures++;
-        else if (i >= 5) ms.push(performance.now() - t0);
+        else if (i >= warmup) ms.push(performance.now() - t0);
       }
     } finally {
       await single.close();
     }
     await hooks.after?.(name);
-    return { ...percentiles(ms), failures };
+    return { ms, failures };
   } finally {
     await workers.stop();
     await dropDatabase(server, name);
   }
+}
+
+/**
+ * Which case runs how many samples in which round: every case in every round, the order rotated
+ * by one per round, `samples` split over the rounds as evenly as they go (earlier rounds take the
+ * remainder). Fewer samples than rounds: one round per sample.
+ */
+export function latencySchedule<T>(cases: readonly T[], samples: number, rounds: number): { round: number; item: T; samples: number }[] {
+  const r = Math.max(1, Math.min(Math.floor(rounds), samples));
+  const plan: { round: number; item: T; samples: number }[] = [];
+  for (let round = 0; round < r; round++) {
+    const share = Math.floor(samples / r) + (round < samples % r ? 1 : 0);
+    for (let k = 0; k < cases.length; k++) plan.push({ round, item: cases[(k + round) % cases.length], samples: share });
+  }
+  return plan;
+}
+
+export interface RoundedLatency extends LatencyResult {
+  /** p50 of each round's samples, in round order: how much the machine moved under the run. */
+  roundP50s: number[];
+}
+
+/**
+ * Every case, `samples` units each, taking turns over `rounds` rounds (`latencySchedule`): the
+ * percentiles are over all of a case's samples; `onRun` reports each round as it ends.
+ */
+export async function latencyRounds(
+  server: Server,
+  cases: readonly LatencyCase[],
+  samples: number,
+  rounds: number,
+  warmup: number,
+  onRun: (c: LatencyCase, round: number, p50: number) => void = () => {},
+  timeoutMs = 10_000,
+): Promise<Map<LatencyCase, RoundedLatency>> {
+  const got = new Map<LatencyCase, { ms: number[]; failures: number; roundP50s: number[] }>(cases.map((c) => [c, { ms: [], failures: 0, roundP50s: [] }]));
+  for (const step of latencySchedule(cases, samples, rounds)) {
+    const r = await latencySamples(server, step.item, step.samples, {}, timeoutMs, warmup);
+    const acc = got.get(step.item)!;
+    acc.ms.push(...r.ms);
+    acc.failures += r.failures;
+    acc.roundP50s.push(percentiles(r.ms).p50);
+    onRun(step.item, step.round, percentiles(r.ms).p50);
+  }
+  return new Map([...got].map(([c, a]) => [c, { ...percentiles(a.ms), failures: a.failures, roundP50s: a.roundP50s }]));
 }
 
 export function templateName(template: string): string {

@@ -35,7 +35,7 @@ export interface Results {
   throughput: CaseResult[];
   http: CaseResult[];
   dbosError?: string;
-  latency: (Percentiles & { id: string; system: string; settings: string; failures: number })[];
+  latency: (Percentiles & { id: string; system: string; settings: string; failures: number; roundP50s?: number[] })[];
   scaling: { processes: number; batch: number; units: number; rate: number; done: number; capped: boolean; peakConnections: number; xactsPerUnit: number; walBytesPerUnit: number }[];
   steps: CaseResult[];
   profile?: { rate: number; statements: TopStatement[]; cpu: CpuSummary[]; latency?: { p50: number; samples: number; statements: (TopStatement & { perUnit: number })[] } };
@@ -58,6 +58,12 @@ function caseTable(cases: CaseResult[], stepsColumn = false): string[] {
         : `| ${c.id} | ${c.system} | ${c.settings} | ${fmtInt(c.units)} | ${rateCell(c)} | ${fmtNum(c.xactsPerUnit, 2)} | ${fmtInt(c.walBytesPerUnit)} | ${c.peakConnections} |`,
     ),
   ];
+}
+
+/** a ÷ b round by round (rounds both cases ran). */
+export function roundRatios(a: readonly number[] | undefined, b: readonly number[] | undefined): number[] {
+  if (!a || !b) return [];
+  return a.slice(0, b.length).map((x, i) => x / b[i]);
 }
 
 /** Ratios and aims, from one run's figures. */
@@ -91,7 +97,11 @@ export function judge(r: Results): { ratios: string[]; aims: NonNullable<Results
   const peers = r.latency.filter((x) => x.system !== 'Weir');
   const best = peers.reduce<(typeof peers)[number] | undefined>((a, b) => (!a || b.p50 < a.p50 ? b : a), undefined);
   const wake = l('weir-notify');
-  if (wake && best) lines.push(`- p50 latency, Weir with wake-up ÷ best peer (${best.id}): ${ratio(wake.p50, best.p50)} (${fmtNum(wake.p50)} ms vs ${fmtNum(best.p50)} ms)`);
+  if (wake && best) {
+    const byRound = roundRatios(wake.roundP50s, best.roundP50s);
+    const rounds = byRound.length > 1 ? `; by round ${byRound.map((x) => x.toFixed(2)).join(', ')}` : '';
+    lines.push(`- p50 latency, Weir with wake-up ÷ best peer (${best.id}): ${ratio(wake.p50, best.p50)} (${fmtNum(wake.p50)} ms vs ${fmtNum(best.p50)} ms${rounds})`);
+  }
 
   const aims: NonNullable<Results['aims']> = [];
   const add = (aim: string, a: number | undefined, b: number | undefined, k: number, le = false) => {
@@ -127,9 +137,11 @@ export function render(r: Results): string {
     if (r.dbosError) out.push('', `DBOS could not run: ${r.dbosError}`);
   }
   if (r.latency.length) {
-    out.push('', `## Latency — one unit at a time, enqueue → completion seen in the database, ${r.options.latencySamples} units`, '');
-    out.push('| case | system | settings | p50 ms | p95 ms | p99 ms | mean ms |', '|---|---|---|---:|---:|---:|---:|');
-    for (const x of r.latency) out.push(`| ${x.id} | ${x.system} | ${x.settings} | ${fmtNum(x.p50)} | ${fmtNum(x.p95)} | ${fmtNum(x.p99)} | ${fmtNum(x.mean)} |${x.failures ? ` ⚠ ${x.failures} timed out` : ''}`);
+    const rounds = r.options.latencyRounds ?? 1;
+    const taking = rounds > 1 ? `, the cases taking turns in ${rounds} rounds` : '';
+    out.push('', `## Latency — one unit at a time, enqueue → completion seen in the database, ${r.options.latencySamples} units${taking}`, '');
+    out.push('| case | system | settings | p50 ms | p95 ms | p99 ms | mean ms | p50 by round |', '|---|---|---|---:|---:|---:|---:|---|');
+    for (const x of r.latency) out.push(`| ${x.id} | ${x.system} | ${x.settings} | ${fmtNum(x.p50)} | ${fmtNum(x.p95)} | ${fmtNum(x.p99)} | ${fmtNum(x.mean)} | ${(x.roundP50s ?? []).map((v) => fmtNum(v)).join(' · ')} |${x.failures ? ` ⚠ ${x.failures} timed out` : ''}`);
   }
   if (r.scaling.length) {
     const units = r.scaling[0].units;
