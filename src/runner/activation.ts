@@ -343,9 +343,14 @@ export async function activate(
  * which limit it passed (a runaway loop accumulating data, a huge HTTP body kept in context), and
  * only the error is kept.
  */
+const utf8 = new TextEncoder();
+
 function capState(state: InstanceState, maxBytes: number | undefined, acc: { add(effects: Effect[], entries: HistoryEntry[]): HttpEffect[] }, now: number): InstanceState {
   if (!maxBytes) return state;
-  const bytes = new TextEncoder().encode(JSON.stringify(state)).length;
+  const text = JSON.stringify(state);
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: a state well under the cap needs no encoding.
+  if (text.length * 3 <= maxBytes) return state;
+  const bytes = utf8.encode(text).length;
   if (bytes <= maxBytes) return state;
   const error = workflowError('runtime', `the instance state is ${bytes} bytes, over WEIR_MAX_STATE_BYTES=${maxBytes}; keep large data out of the workflow's context and outputs`, {
     title: 'State too large',

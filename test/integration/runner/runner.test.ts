@@ -300,6 +300,23 @@ do:
     expect(n).toBeLessThan(4096);
   });
 
+  test('the state cap counts UTF-8 bytes, not UTF-16 units: 1,000 three-byte characters are over 4,096, 300 are not', async () => {
+    await registerWorkflow(db.current.sql, `
+document: { dsl: '1.0.0', namespace: test, name: euros, version: '1.0.0' }
+do:
+  - grow: { set: { big: '\${ [range(0; .n)] | map("€") | join("") }' } }
+  - pause: { wait: PT1H }
+`);
+    // The string sits in the state three times (context, output, the task's record): 1,000
+    // characters are ~3,500 UTF-16 units of JSON (under the cap) but ~9,500 bytes; 300 are ~3,400.
+    const over = await start('test', 'euros', { n: 1000 });
+    const under = await start('test', 'euros', { n: 300 });
+    await testRunner(db.current.sql, { WEIR_MAX_STATE_BYTES: '4096' }).drain();
+    expect((await getInstance(db.current.sql, over))?.status).toBe('faulted');
+    expect((await getInstance(db.current.sql, under))?.status).toBe('waiting');
+    await db.current.sql`DELETE FROM weir.timers WHERE instance_id = ${under}::uuid`; // later tests move the clock
+  });
+
   test('history is capped per instance at WEIR_MAX_HISTORY, keeping the workflow-level end', async () => {
     await registerWorkflow(db.current.sql, `
 document: { dsl: '1.0.0', namespace: test, name: chatty, version: '1.0.0' }
