@@ -2,10 +2,13 @@
  * The console in a real browser (Debian's headless Chromium through playwright-core, as `.ci/run`
  * installs it): sign in, open a faulted instance and see the failed task highlighted with its
  * error, cancel a waiting instance through the confirmed button and see it end `cancelled`. The
- * run writes the README's screenshots to docs/screenshots/ and checks that no page scrolls
- * sideways at 1280 px.
+ * run takes the README's screenshots and checks that no page scrolls sideways at 1280 px; it
+ * writes them to docs/screenshots/ under `npm run screenshots` (WEIR_SCREENSHOTS=1), and to a
+ * temporary directory otherwise, so that a test run leaves the tree as it was.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -17,7 +20,8 @@ import { bearer, buildApp, mintKey } from '../api/_app.ts';
 import { checkoutYaml, napYaml, orderYaml } from './_fixtures.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url));
+const KEEP = process.env.WEIR_SCREENSHOTS === '1';
+const SHOTS = KEEP ? fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url)) : join(mkdtempSync(join(tmpdir(), 'weir-shots-')), '/');
 
 const db = useTestDatabase();
 let server: ServerType;
@@ -67,6 +71,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  if (!KEEP) rmSync(SHOTS, { recursive: true, force: true });
   await browser?.close();
   if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
 });
