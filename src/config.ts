@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { WeirError } from './errors.ts';
+import { isQueueName, QUEUE_NAME_RULE } from './queue-name.ts';
 
 const int = (min: number, max: number, fallback: number) =>
   z.coerce
@@ -29,7 +30,6 @@ const list = z
   .string()
   .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
 
-const queueName = /^[a-z0-9_]{1,47}$/;
 
 /** Environment variable → schema. Names are the contract; keep README's table in step. */
 export const configSchema = z.object({
@@ -45,8 +45,8 @@ export const configSchema = z.object({
   WEIR_CONCURRENCY: int(1, 10_000, 100),
   WEIR_QUEUES: list
     .default(['weir_default'])
-    .refine((qs) => qs.length > 0 && qs.every((q) => q === '*' || queueName.test(q)), {
-      error: 'must be a comma-separated list of queue names (lower-case letters, digits, _; at most 47) or *',
+    .refine((qs) => qs.length > 0 && qs.every((q) => q === '*' || isQueueName(q)), {
+      error: `must be a comma-separated list of queue names (${QUEUE_NAME_RULE}) or *`,
     }),
   WEIR_DB_POOL_MAX: int(1, 1_000, 10),
   WEIR_DB_CONNECTION_BUDGET: int(1, 100_000, 0).optional(),

@@ -7,6 +7,7 @@ import { parseDocument, validateWorkflow, type Workflow } from '../dsl/index.ts'
 import { checkExpression } from '../expr/check.ts';
 import { flowOptionsOf, type FlowOptions, type FlowOverrides } from './flow.ts';
 import { WeirError } from '../errors.ts';
+import { isQueueName, QUEUE_NAME_RULE } from '../queue-name.ts';
 import { pgmq } from '../store/queries/pgmq.ts';
 import { getWorkflow, insertWorkflow, type WorkflowRow } from '../store/queries/workflows.ts';
 import type { Sql } from '../store/sql.ts';
@@ -63,9 +64,9 @@ export function validateDocument(text: string, format?: 'yaml' | 'json'): { docu
 export function queueOf(document: Record<string, unknown>, override?: string): string {
   const meta = (document.document as { metadata?: { weir?: { queue?: unknown } } } | undefined)?.metadata?.weir?.queue;
   const queue = override ?? (typeof meta === 'string' ? meta : DEFAULT_QUEUE);
-  if (!/^[a-z0-9_]{1,47}$/.test(queue)) {
+  if (!isQueueName(queue)) {
     throw new WeirError('validation_failed', `queue "${queue}" is invalid`, {
-      errors: [{ pointer: override ? '/query/queue' : '/document/metadata/weir/queue', message: 'lower-case letters, digits and _; at most 47' }],
+      errors: [{ pointer: override !== undefined ? '/query/queue' : '/document/metadata/weir/queue', message: QUEUE_NAME_RULE }],
     });
   }
   return queue;

@@ -3,16 +3,16 @@
  * whether the backlog passed WEIR_OVERLOAD_BACKLOG, not its exact size, so each queue scan stops at
  * `bound + 1` rows instead of counting a million-row queue every second.
  */
+import { isQueueName } from '../../queue-name.ts';
 import type { Sql } from '../../store/sql.ts';
 
-const queueName = /^[a-z0-9_]{1,47}$/;
 
 export async function readyBacklog(sql: Sql, bound: number): Promise<number> {
   const queues = await sql<{ queue_name: string }>`SELECT queue_name FROM pgmq.list_queues()`;
   let total = 0;
   for (const { queue_name: q } of queues) {
     // weir_dead holds poison for people to read, not work; names are validated before quoting.
-    if (q === 'weir_dead' || !queueName.test(q)) continue;
+    if (q === 'weir_dead' || !isQueueName(q)) continue;
     const [r] = await sql.unsafe<{ n: number }>(
       `SELECT count(*)::int AS n FROM (SELECT 1 FROM pgmq."q_${q}" WHERE vt <= clock_timestamp() LIMIT $1) s`,
       [bound + 1 - total],

@@ -10,14 +10,13 @@ import { parseDocument, validateWorkflow, type ValidationIssue } from '../../dsl
 import { WeirError } from '../../errors.ts';
 import { checkExpression } from '../../expr/check.ts';
 import { getWorkflow, listVersions, listWorkflows } from '../../store/queries/workflows.ts';
-import { storeWorkflow } from '../../runner/definitions.ts';
+import { queueOf, storeWorkflow } from '../../runner/definitions.ts';
 import type { ApiContext, AppEnv } from '../context.ts';
 import { authErrors, CursorQuery, IdempotencyHeaders, decodeCursor, encodeCursor, errors, iso, mediaType, pageSize, security } from '../common.ts';
 import { allows, authorize, principalOf, visibleNamespaces } from '../auth.ts';
 import { walkDocument } from '../../dsl/walk.ts';
 import { problem, problemResponse } from '../problem.ts';
 
-const queueName = /^[a-z0-9_]{1,47}$/;
 
 export const FlowOptions = z
   .object({
@@ -185,17 +184,11 @@ export function registerWorkflowRoutes(app: OpenAPIHono<AppEnv>, ctx: ApiContext
         problem(422, 'validation_failed', `the workflow has ${checked.errors.length} problem(s)`, issuesToErrors(located)),
       ) as never;
     }
-    const doc = parsed.value as { document: { namespace: string; name: string; version: string; metadata?: { weir?: { queue?: unknown } } } };
-    const { namespace, name, version, metadata } = doc.document;
+    const doc = parsed.value as { document: { namespace: string; name: string; version: string } };
+    const { namespace, name, version } = doc.document;
     authorize(c, 'write', namespace);
     authorizeChildren(c, parsed.value, namespace);
-    const queue = c.req.valid('query').queue ?? (typeof metadata?.weir?.queue === 'string' ? metadata.weir.queue : 'weir_default');
-    if (!queueName.test(queue)) {
-      const pointer = c.req.query('queue') !== undefined ? '/query/queue' : '/document/metadata/weir/queue';
-      throw new WeirError('validation_failed', `queue "${queue}" is not a queue name (lower-case letters, digits, _; at most 47)`, {
-        errors: [{ pointer, message: 'invalid queue name' }],
-      });
-    }
+    const queue = queueOf(parsed.value as Record<string, unknown>, c.req.valid('query').queue);
     const q = c.req.valid('query');
     const flow = {
       ...(q.concurrency !== undefined ? { concurrency: q.concurrency } : {}),

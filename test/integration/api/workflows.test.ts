@@ -59,6 +59,10 @@ describe('POST /v1/workflows', () => {
     const bad = await post(helloYaml.replace('version: 1.0.0', 'version: 1.3.0'), 'application/yaml', {}, '?queue=Bad-Name');
     expect(bad.status).toBe(422);
     expect((await bad.json()).errors[0].pointer).toBe('/query/queue');
+    const badMeta = await post(helloYaml.replace('version: 1.0.0', 'version: 1.4.0\n  metadata:\n    weir:\n      queue: "x; drop"'));
+    expect(badMeta.status).toBe(422);
+    expect((await badMeta.json()).errors[0]).toEqual({ pointer: '/document/metadata/weir/queue', message: 'lower-case letters, digits and _; at most 47' });
+    expect((await post(helloYaml.replace('version: 1.0.0', 'version: 1.5.0'), 'application/yaml', {}, `?queue=${'q'.repeat(48)}`)).status).toBe(422);
   });
 
   test('bad YAML is 422 with a line and column', async () => {

@@ -43,5 +43,7 @@ describe('config', () => {
 
   test('invalid queue names are refused', () => {
     expect(() => loadConfig({ WEIR_QUEUES: 'ok,Bad-Name' })).toThrow(/WEIR_QUEUES must be a comma-separated list/);
+    expect(() => loadConfig({ WEIR_QUEUES: 'q'.repeat(48) })).toThrow(/lower-case letters, digits and _; at most 47/);
+    expect(loadConfig({ WEIR_QUEUES: `${'q'.repeat(47)},a_1` }).runner.queues).toEqual(['q'.repeat(47), 'a_1']);
   });
 });
