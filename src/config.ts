@@ -30,7 +30,6 @@ const list = z
   .string()
   .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
 
-
 /** Environment variable → schema. Names are the contract; keep README's table in step. */
 export const configSchema = z.object({
   DATABASE_URL: postgresUrl,

@@ -6,7 +6,6 @@
 import { isQueueName } from '../../queue-name.ts';
 import type { Sql } from '../../store/sql.ts';
 
-
 export async function readyBacklog(sql: Sql, bound: number): Promise<number> {
   const queues = await sql<{ queue_name: string }>`SELECT queue_name FROM pgmq.list_queues()`;
   let total = 0;

@@ -17,7 +17,6 @@ import { allows, authorize, principalOf, visibleNamespaces } from '../auth.ts';
 import { walkDocument } from '../../dsl/walk.ts';
 import { problem, problemResponse } from '../problem.ts';
 
-
 export const FlowOptions = z
   .object({
     concurrency: z
