@@ -224,8 +224,9 @@ export async function latencyRounds(
     const acc = got.get(step.item)!;
     acc.ms.push(...r.ms);
     acc.failures += r.failures;
-    acc.roundP50s.push(percentiles(r.ms).p50);
-    onRun(step.item, step.round, percentiles(r.ms).p50);
+    const p50 = percentiles(r.ms).p50;
+    acc.roundP50s.push(p50);
+    onRun(step.item, step.round, p50);
   }
   return new Map([...got].map(([c, a]) => [c, { ...percentiles(a.ms), failures: a.failures, roundP50s: a.roundP50s }]));
 }

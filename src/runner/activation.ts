@@ -338,13 +338,13 @@ export async function activate(
   return r === 'ok' ? 'done' : r;
 }
 
+const utf8 = new TextEncoder();
+
 /**
  * A state past WEIR_MAX_STATE_BYTES is not written: the instance faults with an error that says
  * which limit it passed (a runaway loop accumulating data, a huge HTTP body kept in context), and
  * only the error is kept.
  */
-const utf8 = new TextEncoder();
-
 function capState(state: InstanceState, maxBytes: number | undefined, acc: { add(effects: Effect[], entries: HistoryEntry[]): HttpEffect[] }, now: number): InstanceState {
   if (!maxBytes) return state;
   const text = JSON.stringify(state);
