@@ -4,6 +4,7 @@
  * `bound + 1` rows instead of counting a million-row queue every second.
  */
 import { isQueueName } from '../../queue-name.ts';
+import { queueTable } from '../../store/queries/pgmq.ts';
 import type { Sql } from '../../store/sql.ts';
 
 export async function readyBacklog(sql: Sql, bound: number): Promise<number> {
@@ -13,7 +14,7 @@ export async function readyBacklog(sql: Sql, bound: number): Promise<number> {
     // weir_dead holds poison for people to read, not work; names are validated before quoting.
     if (q === 'weir_dead' || !isQueueName(q)) continue;
     const [r] = await sql.unsafe<{ n: number }>(
-      `SELECT count(*)::int AS n FROM (SELECT 1 FROM pgmq."q_${q}" WHERE vt <= clock_timestamp() LIMIT $1) s`,
+      `SELECT count(*)::int AS n FROM (SELECT 1 FROM ${queueTable(q)} WHERE vt <= clock_timestamp() LIMIT $1) s`,
       [bound + 1 - total],
     );
     total += Number(r?.n ?? 0);

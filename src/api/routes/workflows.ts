@@ -187,8 +187,8 @@ export function registerWorkflowRoutes(app: OpenAPIHono<AppEnv>, ctx: ApiContext
     const { namespace, name, version } = doc.document;
     authorize(c, 'write', namespace);
     authorizeChildren(c, parsed.value, namespace);
-    const queue = queueOf(parsed.value as Record<string, unknown>, c.req.valid('query').queue);
     const q = c.req.valid('query');
+    const queue = queueOf(parsed.value as Record<string, unknown>, q.queue);
     const flow = {
       ...(q.concurrency !== undefined ? { concurrency: q.concurrency } : {}),
       ...(q.concurrencyKey !== undefined ? { concurrencyKey: q.concurrencyKey } : {}),
