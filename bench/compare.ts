@@ -185,7 +185,16 @@ try {
     const n = results.options.latencySamples;
     log(`\n## latency: ${n} units one at a time`);
     const rounds = results.options.latencyRounds;
-    const cases = [pgbossLatency, graphileLatency, weirLatency(true), ...(baseline ? [weirLatency(true, undefined, baseline)] : []), weirLatency(false)];
+    // Weir's wake-up with and without eager starts (WEIR_EAGER_START): what running the first
+    // activation from the NOTIFY, instead of reading the message first, is worth.
+    const cases = [
+      pgbossLatency,
+      graphileLatency,
+      weirLatency(true),
+      weirLatency(true, { WEIR_EAGER_START: 'false' }),
+      ...(baseline ? [weirLatency(true, undefined, baseline)] : []),
+      weirLatency(false),
+    ];
     log(`  ${results.options.latencyWarmup} warm-up units per worker start, not counted${rounds > 1 ? `; the cases take turns: ${rounds} rounds of ${Math.floor(n / rounds)}+ units each` : ''}`);
     const got = await latencyRounds(server, cases, n, rounds, results.options.latencyWarmup, (c, round, p50) => rounds > 1 && log(`  round ${round + 1} ${c.id}: p50 ${p50.toFixed(1)} ms`));
     for (const c of cases) {

@@ -41,6 +41,7 @@ export const configSchema = z.object({
   WEIR_VISIBILITY_TIMEOUT: int(1, 43_200, 30),
   WEIR_POLL_INTERVAL: int(1, 60_000, 50),
   WEIR_POLL_INTERVAL_MAX: int(1, 300_000, 2_000),
+  WEIR_EAGER_START: bool(true),
   WEIR_CONCURRENCY: int(1, 10_000, 100),
   WEIR_QUEUES: list
     .default(['weir_default'])
@@ -102,6 +103,8 @@ export interface Config {
     readonly visibilityTimeoutSeconds: number;
     readonly pollIntervalMs: number;
     readonly pollIntervalMaxMs: number;
+    /** An idle replica runs a start's first activation from its wake-up (runner/eager.ts). */
+    readonly eagerStart: boolean;
     readonly concurrency: number;
     readonly queues: readonly string[];
     readonly maxDeliveries: number;
@@ -170,6 +173,7 @@ export function loadConfig(env: Env): Config {
       visibilityTimeoutSeconds: c.WEIR_VISIBILITY_TIMEOUT,
       pollIntervalMs: c.WEIR_POLL_INTERVAL,
       pollIntervalMaxMs: c.WEIR_POLL_INTERVAL_MAX,
+      eagerStart: c.WEIR_EAGER_START,
       concurrency: c.WEIR_CONCURRENCY,
       queues: c.WEIR_QUEUES,
       maxDeliveries: c.WEIR_MAX_DELIVERIES,

@@ -345,7 +345,7 @@ const utf8 = new TextEncoder();
  * which limit it passed (a runaway loop accumulating data, a huge HTTP body kept in context), and
  * only the error is kept.
  */
-function capState(state: InstanceState, maxBytes: number | undefined, acc: { add(effects: Effect[], entries: HistoryEntry[]): HttpEffect[] }, now: number): InstanceState {
+export function capState(state: InstanceState, maxBytes: number | undefined, acc: { add(effects: Effect[], entries: HistoryEntry[]): HttpEffect[] }, now: number): InstanceState {
   if (!maxBytes) return state;
   const text = JSON.stringify(state);
   // A UTF-16 code unit is at most 3 UTF-8 bytes: a state well under the cap needs no encoding.

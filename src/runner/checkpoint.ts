@@ -208,7 +208,7 @@ function consumedIds(c: NonNullable<Checkpoint['consume']>): number[] {
  * State, history, timers and the consumed message only (a `wait`, a retry back-off, a timeout
  * armed or cancelled): many of these are written with one statement.
  */
-function isSimple(cp: Checkpoint): boolean {
+export function isSimple(cp: Checkpoint): boolean {
   return (
     cp.subscriptions.length === 0 &&
     cp.unsubscribe.length === 0 &&
@@ -246,12 +246,24 @@ const consumedDelete = (queue: string | null) =>
  * history packs, $4 history cap, $5 timers armed, $6 timers cancelled, $7 the wake channel, $8
  * messages consumed — all of `queue`'s, or of any queues when `queue` is null (consumedDelete).
  */
-function simpleCheckpointText(queue: string | null): string {
-  const key = queue ?? '';
+function simpleCheckpointText(queue: string | null, claim = false): string {
+  if (claim && queue === null) throw new Error('a claimed checkpoint consumes a message of one queue');
+  const key = `${claim ? 'claim:' : ''}${queue ?? ''}`;
   let text = simpleTexts.get(key);
   if (text) return text;
+  const consumed = 'jsonb_to_recordset($8::jsonb) AS m(i int, queue text, id bigint)';
   text = `
-    WITH c AS (SELECT weir.now() AS now),
+    WITH c AS (SELECT weir.now() AS now),${
+      claim
+        ? `
+    -- Claimed at commit (writeClaimedCheckpoint): the consumed messages still visible — nobody
+    -- read them, or their lease ran out — and not being claimed now (SKIP LOCKED: never waits).
+    cl AS (
+      SELECT msg_id FROM ${queueTable(queue as string)}
+      WHERE msg_id = ANY(ARRAY(SELECT m.id FROM ${consumed})) AND vt <= clock_timestamp()
+      FOR UPDATE SKIP LOCKED),`
+        : ''
+    }
     u AS (
       UPDATE weir.instances t SET
         state = x.state, output = x.output, error = x.error, pending = x.pending,
@@ -264,7 +276,11 @@ function simpleCheckpointText(queue: string | null): string {
       -- The id list makes the rows an index lookup whatever the planner guesses of the
       -- recordset (it assumed 100 rows and, on a table of 5,000, scanned it whole for 250).
       WHERE t.id = ANY(ARRAY(SELECT jsonb_array_elements_text($2::jsonb)::uuid))
-        AND t.id = x.id AND t.version = x.expected
+        AND t.id = x.id AND t.version = x.expected${
+          claim ? `
+        -- Only a start not yet begun, nor suspended or cancelled meanwhile, whose message this claims.
+        AND t.status = 'pending' AND x.i IN (SELECT m.i FROM ${consumed} JOIN cl ON cl.msg_id = m.id)` : ''
+        }
       RETURNING x.i, t.id, t.queue, t.parent_id, t.parent_wait, t.callback IS NOT NULL AS has_callback, x.terminal, x.outcome, c.now),
     -- The last seq once per instance; OFFSET 0 keeps the planner from pulling the lookup up
     -- into the insert's rows.
@@ -299,7 +315,7 @@ function simpleCheckpointText(queue: string | null): string {
     ${consumedDelete(queue)}
     -- dm and tp are read here so they run (a CTE without INSERT/UPDATE/DELETE runs only if read).
     SELECT u.i, u.id, u.now, (SELECT count(*) FROM dm) AS deleted, (SELECT count(*) FROM tp) AS told FROM u`;
-  // Bounded: one text per queue this replica serves, and the mixed one.
+  // Bounded: one text per queue this replica serves (and its claimed one), and the mixed one.
   if (simpleTexts.size < 1000) simpleTexts.set(key, text);
   return text;
 }
@@ -315,7 +331,7 @@ const simpleTexts = new Map<string, string>();
  * 64 waits take 64 × 4 round trips, longer than the visibility timeout at 40 ms a round trip).
  * Returns which checkpoints applied (by index) and the clock.
  */
-export async function writeSimpleCheckpoints(tx: Sql, cps: readonly Checkpoint[]): Promise<{ ok: boolean[]; now?: number }> {
+export async function writeSimpleCheckpoints(tx: Sql, cps: readonly Checkpoint[], claim = false): Promise<{ ok: boolean[]; now?: number }> {
   const rows = cps.map((cp, i) => ({
     i,
     id: cp.instanceId,
@@ -346,13 +362,29 @@ export async function writeSimpleCheckpoints(tx: Sql, cps: readonly Checkpoint[]
   // new `now` without another round trip.
   const queues = new Set(consumed.map((m) => m.queue));
   const updated = await tx.unsafe<{ i: number; id: string; now: Date }>(
-    simpleCheckpointText(queues.size === 1 ? [...queues][0] : null),
+    simpleCheckpointText(queues.size === 1 ? [...queues][0] : null, claim),
     [json(rows), json(rows.map((r) => r.id)), json(history), cap, json(timers), json(cancels), WAKE_CHANNEL, json(consumed)],
     { prepare: true },
   );
   const ok = cps.map(() => false);
   for (const u of updated) ok[u.i] = true;
   return { ok, ...(updated[0] ? { now: new Date(updated[0].now).getTime() } : {}) };
+}
+
+/**
+ * Writes a start's first checkpoint (`cp`: simple, consuming the start message) from an
+ * activation that did not read its message first (runner/eager.ts): it applies only if, at commit,
+ * the message is still visible and unclaimed — it claims it by consuming it — and the instance is
+ * still `pending` at version 0. Otherwise it writes nothing and returns false: another replica has
+ * the message (or had it), or the instance was cancelled or suspended since; the message stays
+ * where it is for the usual read. One statement, so one round trip and no transaction around it.
+ */
+export async function writeClaimedCheckpoint(sql: Sql, cp: Checkpoint): Promise<boolean> {
+  if (!isSimple(cp) || !cp.consume || cp.consume.more?.length || cp.expectedVersion !== 0) {
+    throw new Error('a claimed checkpoint is a simple first checkpoint consuming one message');
+  }
+  const r = await writeSimpleCheckpoints(sql, [cp], true);
+  return r.ok[0];
 }
 
 /** A macrotask as soon as the event loop allows: setImmediate where the runtime has it (Node, Bun, Deno). */

@@ -19,7 +19,9 @@ import { clockWorkDue } from './clock.ts';
 import { fireDueSchedules } from '../scheduler/schedules.ts';
 import { purgeExpired } from '../scheduler/retention.ts';
 import type { SecretsProvider } from './secrets.ts';
-import { activationSeconds, activationsTotal, promotedTotal, schedulesFiredTotal, timersFiredTotal } from './metrics.ts';
+import { activationSeconds, activationsTotal, eagerStartsTotal, promotedTotal, schedulesFiredTotal, timersFiredTotal } from './metrics.ts';
+import { eagerStart } from './eager.ts';
+import type { StartWake } from '../store/notify.ts';
 import { promoteQueued } from './flow.ts';
 
 export interface RunnerOptions {
@@ -100,9 +102,38 @@ export class Runner {
   readonly #lanes = new Map<string, Promise<void>>();
   readonly stats = { messages: 0, done: 0, stale: 0, conflicts: 0, dead: 0, errors: 0, limited: 0, timersFired: 0, schedulesFired: 0 };
 
+  /** An eager start running (offer), if any: at most one per replica. */
+  #eager: Promise<void> | undefined;
+  readonly #deps: ActivationDeps;
+
   constructor(options: RunnerOptions) {
     this.#o = options;
     this.#writer = new CheckpointWriter(options.sql, { maxGroup: options.runner.checkpointGroup });
+    this.#deps = {
+      sql: options.sql,
+      writer: this.#writer,
+      definitions: this.#definitions,
+      http: options.http ?? {},
+      visibilityTimeoutSeconds: options.runner.visibilityTimeoutSeconds,
+      maxDeliveries: options.runner.maxDeliveries,
+      eventWindowSeconds: options.runner.eventWindowSeconds,
+      maxStateBytes: options.runner.maxStateBytes,
+      maxHistory: options.runner.maxHistory,
+      ...(options.secrets ? { secrets: options.secrets } : {}),
+      ...(options.runtime ? { runtime: options.runtime } : {}),
+      ...(options.callbackSecret ? { callbackSecret: options.callbackSecret } : {}),
+      ...(options.replicaId ? { replicaId: options.replicaId } : {}),
+      claimBranches: (q: string, ids: readonly number[]) => this.#claimBranches(q, ids),
+      onDefer: (delayMs: number) => {
+        this.#nextDeferred = Math.min(this.#nextDeferred, performance.now() + delayMs);
+      },
+    };
+  }
+
+  /** Whether this replica serves `queue` (WEIR_QUEUES). */
+  serves(queue: string): boolean {
+    const q = this.#o.runner.queues;
+    return q.includes('*') || q.includes(queue);
   }
 
   async #queues(): Promise<string[]> {
@@ -190,25 +221,7 @@ export class Runner {
       byInstance.set(key, [...(byInstance.get(key) ?? []), m]);
     }
     const lanes = [...byInstance.values()];
-    const deps = {
-      sql: this.#o.sql,
-      writer: this.#writer,
-      definitions: this.#definitions,
-      http: this.#o.http ?? {},
-      visibilityTimeoutSeconds: this.#o.runner.visibilityTimeoutSeconds,
-      maxDeliveries: this.#o.runner.maxDeliveries,
-      eventWindowSeconds: this.#o.runner.eventWindowSeconds,
-      maxStateBytes: this.#o.runner.maxStateBytes,
-      maxHistory: this.#o.runner.maxHistory,
-      ...(this.#o.secrets ? { secrets: this.#o.secrets } : {}),
-      ...(this.#o.runtime ? { runtime: this.#o.runtime } : {}),
-      ...(this.#o.callbackSecret ? { callbackSecret: this.#o.callbackSecret } : {}),
-      ...(this.#o.replicaId ? { replicaId: this.#o.replicaId } : {}),
-      claimBranches: (q: string, ids: readonly number[]) => this.#claimBranches(q, ids),
-      onDefer: (delayMs: number) => {
-        this.#nextDeferred = Math.min(this.#nextDeferred, performance.now() + delayMs);
-      },
-    };
+    const deps = this.#deps;
     for (const m of batch) this.#inflight.set(m.msgId, queue);
     // A lane whose instance still runs in the previous batch (the loop reads ahead while a batch
     // commits) waits for it and loads its own row after it: one instance still runs one
@@ -347,7 +360,8 @@ export class Runner {
    */
   async stop(deadlineMs: number): Promise<number> {
     const finished = await Promise.race([
-      (this.#loop ?? Promise.resolve()).then(() => true),
+      // An eager start holds no lease: it commits or writes nothing, but is waited for all the same.
+      (this.#loop ?? Promise.resolve()).then(() => this.#eager).then(() => true),
       new Promise<boolean>((resolve) => setTimeout(() => resolve(false), deadlineMs)),
     ]);
     if (finished && this.#inflight.size === 0) return 0;
@@ -425,6 +439,46 @@ export class Runner {
       }
       await behind;
     })();
+  }
+
+  /**
+   * A start's wake-up (notify.ts `StartWake`). When this replica is idle — its loop asleep, no
+   * message in flight, no other eager start running — and WEIR_EAGER_START allows, it runs the
+   * start's first activation at once without reading its message (eager.ts) and returns true; the
+   * loop is woken afterwards unless that activation committed. Else false: wake the loop instead.
+   * Idle only: a busy replica's read takes the message with the rest of its batch anyway, and an
+   * eager start racing that read would be work thrown away.
+   */
+  offer(start: StartWake): boolean {
+    const signal = this.#signal;
+    if (!this.#o.runner.eagerStart || !signal || signal.aborted || !this.#wake || this.#eager) return false;
+    if (this.#inflight.size || this.#lanes.size || !this.serves(start.queue)) return false;
+    const began = performance.now();
+    this.#eager = eagerStart(this.#deps, start)
+      .then(
+        (outcome) => {
+          eagerStartsTotal.inc({ outcome });
+          if (outcome !== 'done') return this.wake();
+          this.stats.messages++;
+          this.stats.done++;
+          activationsTotal.inc({ outcome: 'done' });
+          activationSeconds.observe((performance.now() - began) / 1000, { queue: start.queue });
+        },
+        (error: Error) => {
+          eagerStartsTotal.inc({ outcome: 'error' });
+          this.#logOnce(error, { where: 'eager start', queue: start.queue, msgId: start.msgId, instance: start.instance.id });
+          this.wake(); // the usual read runs it (and meets the same error, if it is the workflow's)
+        },
+      )
+      .finally(() => {
+        this.#eager = undefined;
+      });
+    return true;
+  }
+
+  /** The background loop is between sweeps, sleeping (what `offer` requires, with nothing in flight). */
+  get asleep(): boolean {
+    return this.#wake !== undefined;
   }
 
   /** Cuts the current idle sleep short (e.g. on a NOTIFY). */

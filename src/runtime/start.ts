@@ -138,11 +138,11 @@ export async function startProcess(options: StartOptions): Promise<StartedProces
   let unlisten: (() => Promise<void>) | undefined;
   if (runner) {
     runner.start(lifecycle.signal);
-    const served = new Set(config.runner.queues);
     unlisten = await listenWithRetry(
       () =>
-        store.listen((queue) => {
-          if (served.has('*') || served.has(queue)) runner.wake();
+        store.listen((wake) => {
+          // A start's wake-up may run its first activation right here (WEIR_EAGER_START, idle only).
+          if (runner.serves(wake.queue) && !(wake.start && runner.offer(wake.start))) runner.wake();
         }),
       log,
     );

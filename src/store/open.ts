@@ -7,7 +7,7 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { BudgetGuard, type BudgetReading } from './budget.ts';
 import { Gate } from './gate.ts';
-import { listenPglite, listenPostgres, type Unlisten } from './notify.ts';
+import { listenPglite, listenPostgres, type Unlisten, type Wake } from './notify.ts';
 import { migrate, migrationsCurrent, type MigrationReport } from './migrate.ts';
 import { openPglite, type PgliteExtraOptions } from './pglite.ts';
 import { openPostgres } from './postgres-js.ts';
@@ -26,8 +26,11 @@ export interface Store {
   /** The guard's gate: permits in use and the current limit (metrics, tests). */
   readonly gate?: Gate;
   readonly budget?: BudgetGuard;
-  /** LISTEN for wake-ups (DESIGN §6): calls `onWake(queue)` when work is enqueued anywhere. */
-  listen(onWake: (queue: string) => void): Promise<Unlisten>;
+  /**
+   * LISTEN for wake-ups (DESIGN §6): calls `onWake` when work is enqueued anywhere — with the
+   * queue, and for a small start what its first activation needs (notify.ts `StartWake`).
+   */
+  listen(onWake: (wake: Wake) => void): Promise<Unlisten>;
   /** Reachable and migrated: what /health/ready reports. */
   check(): Promise<{ ok: true } | { ok: false; reason: string }>;
   close(): Promise<void>;

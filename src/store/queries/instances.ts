@@ -5,7 +5,7 @@
 import { WeirError } from '../../errors.ts';
 import { json, type Sql } from '../sql.ts';
 import { uuidv7 } from '../uuid.ts';
-import { WAKE_CHANNEL } from '../notify.ts';
+import { START_WAKE_MAX_BYTES, START_WAKE_MAX_INPUT, WAKE_CHANNEL } from '../notify.ts';
 import { queueTable } from './pgmq.ts';
 
 export type InstanceStatus = 'queued' | 'delayed' | 'pending' | 'running' | 'waiting' | 'suspended' | 'completed' | 'faulted' | 'cancelled';
@@ -101,7 +101,18 @@ function startText(queue: string): string {
       INSERT INTO ${queueTable(queue)} (vt, message, headers)
       SELECT clock_timestamp(), $17::jsonb, $18::jsonb FROM ins WHERE $16::boolean
       RETURNING msg_id),
-    woken AS (SELECT pg_notify($19::text, $8::text) FROM sent)
+    -- The wake-up carries the message and the instance when they fit (notify.ts StartWake): an
+    -- idle replica runs the first activation from it, without a read first (runner/eager.ts).
+    woken AS (
+      SELECT pg_notify($19::text, coalesce(
+        (SELECT w.p FROM (
+           SELECT json_build_object('q', $8::text, 'm', sent.msg_id, 't', floor(extract(epoch FROM weir.now()) * 1000)::bigint,
+                                    'i', ins.id, 'ns', ins.namespace, 'wf', ins.workflow_name, 'v', ins.workflow_version,
+                                    'in', ins.input)::text AS p
+           WHERE coalesce(pg_column_size(ins.input), 0) <= ${START_WAKE_MAX_INPUT}) w
+         WHERE octet_length(w.p) <= ${START_WAKE_MAX_BYTES}),
+        $8::text))
+      FROM sent, ins)
     -- Referenced, so the NOTIFY runs (a CTE without data-modifying statements runs only if read).
     SELECT ins.*, (SELECT count(*)::int FROM woken) AS sent FROM ins`;
   // Bounded: one text per queue started on (queues are created by name, and few).
