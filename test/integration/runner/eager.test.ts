@@ -322,6 +322,29 @@ describe('a replica', () => {
     return false;
   }
 
+  test('an idle runner takes up to 4 eager starts at once (a client may start the next before the last commit is read); past that, its loop', async () => {
+    const sql = db.current.sql;
+    await testRunner(sql).drain();
+    const runner = testRunner(sql, { WEIR_POLL_INTERVAL: '60000', WEIR_POLL_INTERVAL_MAX: '60000' });
+    const stop = new AbortController();
+    runner.start(stop.signal);
+    try {
+      expect(await until(() => runner.asleep, 10_000)).toBe(true);
+      const starts = [];
+      for (let k = 0; k < 5; k++) starts.push(await startWake('pure', { n: k }));
+      const outcomes = async () => (await Promise.all(['done', 'lost', 'declined', 'error'].map(eagerCount))).reduce((a, b) => a + b, 0);
+      const before = await outcomes();
+      expect(starts.map((s) => runner.offer(s.wake))).toEqual([true, true, true, true, false]);
+      runner.wake(); // what the listener does with a wake-up not taken
+      for (const s of starts) expect(await until(async () => (await getInstance(sql, s.id))?.status === 'completed', 10_000)).toBe(true);
+      expect(await outcomes()).toBe(before + 4);
+      expect(await sql`SELECT 1 FROM pgmq.q_weir_default`).toHaveLength(0);
+    } finally {
+      stop.abort();
+      await runner.stop(5_000);
+    }
+  });
+
   async function worker(env: Record<string, string>) {
     // A 60 s idle poll: only the wake-up (or an eager start) can finish anything within the test.
     const all = { DATABASE_URL: db.current.url, WEIR_HTTP_ALLOW_PRIVATE: 'true', WEIR_POLL_INTERVAL: '60000', WEIR_POLL_INTERVAL_MAX: '60000', WEIR_LOG_LEVEL: 'silent', ...env };
