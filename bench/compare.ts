@@ -21,7 +21,7 @@ import { startBenchStub } from './compare/stub.ts';
 import { render, type CaseResult, type Results } from './compare/report.ts';
 import { fmtInt, spread } from './compare/stats.ts';
 import type { Template, ThroughputCase } from './compare/system.ts';
-import { buildWorker, rawRoundTrip, weirLatency, weirTemplate, weirThroughput } from './compare/weir.ts';
+import { buildWorker, rawRoundTrip, weirApiLatency, weirLatency, weirTemplate, weirThroughput } from './compare/weir.ts';
 
 const { values: flags } = parseArgs({
   args: process.argv.slice(2),
@@ -192,6 +192,7 @@ try {
       graphileLatency,
       weirLatency(true),
       weirLatency(true, { WEIR_EAGER_START: 'false' }),
+      weirApiLatency(),
       ...(baseline ? [weirLatency(true, undefined, baseline)] : []),
       weirLatency(false),
     ];

@@ -14,6 +14,7 @@ import { openPostgres } from '../../src/store/postgres-js.ts';
 import { pgmq } from '../../src/store/queries/pgmq.ts';
 import { registerWorkflow } from '../../src/runner/index.ts';
 import { connect } from './pg.ts';
+import { freePort } from '../../test/support/pg-cluster.ts';
 import { spawnNode } from './proc.ts';
 import type { LatencyCase, Single, Template, ThroughputCase, Workers } from './system.ts';
 
@@ -191,6 +192,47 @@ export function weirLatency(wake: boolean, env?: Record<string, string>, repo?: 
     template: 'weir',
     start: async (url) => startWeirWorkers(url, { ...(env ? { env } : {}), ...(repo ? { repo } : {}) }),
     open: async (url) => weirSingle(url, wake, repo),
+  };
+}
+
+const API_KEY = 'bench-compare-admin-key-0123456789';
+
+/**
+ * The start users make: `POST /v1/workflows/bench/set1/instances` to a real `weir serve` (API and
+ * runner in one process, defaults, the bootstrap admin key) on a free loopback port, from the
+ * harness's fetch; completion observed in SQL like every other case. Against `weir-notify`, it shows
+ * what the HTTP request path (middleware, auth, rate limit, validation) adds to a start.
+ */
+export function weirApiLatency(): LatencyCase {
+  let api = '';
+  return {
+    id: 'weir-api',
+    system: 'Weir',
+    settings: '1 × weir serve, defaults; start = POST /v1/workflows/{ns}/{name}/instances (admin key)',
+    template: 'weir',
+    async start(url) {
+      const port = await freePort();
+      api = `http://127.0.0.1:${port}`;
+      const proc = spawnNode(['dist/src/cli/main.js', 'serve'], {
+        DATABASE_URL: url, PORT: String(port), WEIR_HOST: '127.0.0.1', WEIR_ADMIN_KEY: API_KEY, WEIR_LOG_LEVEL: 'error',
+      });
+      return { ready: Promise.resolve(), replicas: 1, stop: () => proc.stop() };
+    },
+    async open(url) {
+      // The replica row appears before the HTTP server listens: wait for the API itself.
+      for (let i = 0; i < 300 && !(await fetch(`${api}/health/ready`).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 50));
+      const obs = connect(url, 1, 'cmp-observer');
+      const headers = { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' };
+      return {
+        async enqueue(i) {
+          const r = await fetch(`${api}/v1/workflows/bench/set1/instances?version=1.0.0`, { method: 'POST', headers, body: JSON.stringify({ n: i }) });
+          if (r.status !== 202 && r.status !== 201 && r.status !== 200) throw new Error(`start answered ${r.status}: ${await r.text()}`);
+          return ((await r.json()) as { id: string }).id;
+        },
+        done: async (id) => (await obs`SELECT status AS s FROM weir.instances WHERE id = ${id}::uuid`)[0]?.s === 'completed',
+        close: async () => void (await obs.end()),
+      };
+    },
   };
 }
 
