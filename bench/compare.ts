@@ -4,7 +4,8 @@
  * cost per unit, latency one unit at a time, Weir's scaling over worker processes and batch sizes,
  * and a step-heavy workflow. Prints markdown tables and writes bench/results/<date>.json.
  * How to read it: bench/README.md. Figures only; nothing here is asserted by a test except that
- * every unit completes (test/integration/bench-compare.test.ts, tiny counts).
+ * the latency section runs end to end and every unit completes
+ * (test/integration/bench/compare-smoke.test.ts, tiny counts).
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
