@@ -19,14 +19,4 @@ export function report(item: string, figures: Record<string, unknown>): void {
   console.log(`chaos ${item} (${long ? 'long' : 'short'}): ${text}`);
 }
 
-export async function until(check: () => Promise<boolean> | boolean, ms: number, every = 100): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    // A check that throws (the database restarting) counts as not yet.
-    if (await Promise.resolve().then(check).catch(() => false)) return true;
-    await sleep(every);
-  }
-  return false;
-}
-
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+export { sleep, until } from '../../support/until.ts';

@@ -22,6 +22,7 @@ import { startProcess } from '../../../src/runtime/start.ts';
 import { useTestDatabase } from '../../support/db.ts';
 import { testRunner } from '../../support/runner.ts';
 import { startStub, type Stub } from '../../support/stub-server.ts';
+import { until } from '../../support/until.ts';
 
 const db = useTestDatabase();
 let stub: Stub;
@@ -313,15 +314,6 @@ describe('a replica', () => {
     return samples.find((s) => s.labels?.outcome === outcome)?.value ?? 0;
   };
 
-  async function until(check: () => Promise<boolean> | boolean, ms: number): Promise<boolean> {
-    const end = Date.now() + ms;
-    while (Date.now() < end) {
-      if (await check()) return true;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    return false;
-  }
-
   test('an idle runner takes up to 4 eager starts at once (a client may start the next before the last commit is read); past that, its loop', async () => {
     const sql = db.current.sql;
     await testRunner(sql).drain();
@@ -329,7 +321,7 @@ describe('a replica', () => {
     const stop = new AbortController();
     runner.start(stop.signal);
     try {
-      expect(await until(() => runner.asleep, 10_000)).toBe(true);
+      expect(await until(() => runner.asleep, 10_000, 20)).toBe(true);
       const starts = [];
       for (let k = 0; k < 5; k++) starts.push(await startWake('pure', { n: k }));
       const outcomes = async () => (await Promise.all(['done', 'lost', 'declined', 'error'].map(eagerCount))).reduce((a, b) => a + b, 0);
@@ -350,7 +342,7 @@ describe('a replica', () => {
     const all = { DATABASE_URL: db.current.url, WEIR_HTTP_ALLOW_PRIVATE: 'true', WEIR_POLL_INTERVAL: '60000', WEIR_POLL_INTERVAL_MAX: '60000', WEIR_LOG_LEVEL: 'silent', ...env };
     const config = loadConfig(all);
     const p = await startProcess({ config, env: all, role: 'worker', log: createLogger('silent'), listen: () => Promise.reject(new Error('no HTTP')) });
-    expect(await until(() => p.runner?.asleep === true, 10_000)).toBe(true);
+    expect(await until(() => p.runner?.asleep === true, 10_000, 20)).toBe(true);
     return p;
   }
 

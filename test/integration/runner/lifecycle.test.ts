@@ -10,6 +10,7 @@ import { pgmq } from '../../../src/store/queries/pgmq.ts';
 import { useTestDatabase } from '../../support/db.ts';
 import { startStub, type Stub } from '../../support/stub-server.ts';
 import { spawnWorker, type WorkerProcess } from '../../support/workers.ts';
+import { until } from '../../support/until.ts';
 
 const db = useTestDatabase();
 const stubs: Stub[] = [];
@@ -18,15 +19,6 @@ afterAll(async () => {
   for (const w of workers) w.child.kill('SIGKILL');
   for (const s of stubs) await s.close();
 });
-
-async function until(check: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
-}
 
 test('SIGTERM during slow calls: the worker exits within its deadline and releases what it holds', async () => {
   const slow = await startStub(() => ({ delayMs: 20_000, body: { ok: true } }));
