@@ -6,6 +6,9 @@
  * another replica (leased, or locked at that moment), the instance cancelled or suspended since,
  * or an activation that needs I/O. Two replicas given the same wake-up commit it once.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadConfig } from '../../../src/config.ts';
 import { createLogger } from '../../../src/log.ts';
@@ -382,6 +385,29 @@ describe('a replica', () => {
       expect([await eagerCount('done'), await eagerCount('declined'), await eagerCount('lost')]).toEqual(counts);
     } finally {
       await off.stop();
+    }
+  });
+  test('on the embedded database (PGlite, LISTEN in-process) an asleep worker runs a start eagerly too', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'weir-eager-pglite-'));
+    const env = { WEIR_DATA_DIR: join(dir, 'data'), WEIR_LOG_LEVEL: 'silent', WEIR_POLL_INTERVAL: '60000', WEIR_POLL_INTERVAL_MAX: '60000' };
+    const p = await startProcess({ config: loadConfig(env), env, role: 'worker', log: createLogger('silent'), listen: () => Promise.reject(new Error('no HTTP')) });
+    try {
+      const sql = p.store.sql;
+      expect(sql.driver).toBe('pglite');
+      await registerWorkflow(sql, `
+document: { dsl: '1.0.0', namespace: eager, name: pure, version: '1.0.0' }
+do:
+  - a: { set: { x: '\${ .n + 1 }' } }
+`);
+      expect(await until(() => p.runner?.asleep === true, 10_000, 20)).toBe(true);
+      const done = await eagerCount('done');
+      const { instance } = await startInstance(sql, { namespace: 'eager', workflowName: 'pure', workflowVersion: '1.0.0', queue: 'weir_default', input: { n: 41 } });
+      expect(await until(async () => (await getInstance(sql, instance.id))?.status === 'completed', 10_000, 20)).toBe(true);
+      expect(await getInstance(sql, instance.id)).toMatchObject({ output: { x: 42 } });
+      expect(await eagerCount('done')).toBe(done + 1);
+    } finally {
+      await p.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
