@@ -30,7 +30,15 @@ import { assignLanes, laneOf, mergePending } from './lanes.ts';
  */
 export type EagerOutcome = 'done' | 'lost' | 'declined';
 
-export async function eagerStart(deps: Pick<ActivationDeps, 'sql' | 'definitions' | 'secrets' | 'runtime' | 'eventWindowSeconds' | 'maxHistory' | 'maxStateBytes' | 'replicaId'>, wake: StartWake): Promise<EagerOutcome> {
+/** The outcome, and whether the committed checkpoint armed a timer (the loop's clock work fires it). */
+export interface EagerResult {
+  outcome: EagerOutcome;
+  timers: boolean;
+}
+
+const declined: EagerResult = { outcome: 'declined', timers: false };
+
+export async function eagerStart(deps: Pick<ActivationDeps, 'sql' | 'definitions' | 'secrets' | 'runtime' | 'eventWindowSeconds' | 'maxHistory' | 'maxStateBytes' | 'replicaId'>, wake: StartWake): Promise<EagerResult> {
   const i = wake.instance;
   const message: RunnerMessage = { instance: i.id, kind: 'start', target: i.id };
   const row: Pick<Row, 'id' | 'queue'> = { id: i.id, queue: wake.queue };
@@ -38,10 +46,10 @@ export async function eagerStart(deps: Pick<ActivationDeps, 'sql' | 'definitions
   try {
     workflow = await deps.definitions.get(deps.sql, i.namespace, i.workflowName, i.workflowVersion);
   } catch (error) {
-    if (error instanceof WeirError) return 'declined'; // a broken definition: the usual path faults the instance
+    if (error instanceof WeirError) return declined; // a broken definition: the usual path faults the instance
     throw error;
   }
-  if (!workflow) return 'declined';
+  if (!workflow) return declined;
   const secrets = deps.secrets ? await deps.secrets.forNamespace(i.namespace) : undefined;
   const ctx: EngineContext = {
     now: wake.now,
@@ -54,12 +62,13 @@ export async function eagerStart(deps: Pick<ActivationDeps, 'sql' | 'definitions
   const acc = newAccumulator(deps.eventWindowSeconds ?? 0, secrets ?? {}, deps.maxHistory, deps.replicaId);
   const r = advance(workflow, undefined, { kind: 'start', input: i.input }, ctx);
   const lanes = assignLanes(acc.add(r.effects, r.history), laneOf(message), i.id);
-  if (lanes.calls.length || lanes.messages.length || acc.childEffects.length) return 'declined';
+  if (lanes.calls.length || lanes.messages.length || acc.childEffects.length) return declined;
   let state: InstanceState = r.state;
   const pending = mergePending([], [], state);
-  if (pending.length) return 'declined';
+  if (pending.length) return declined;
   state = capState(state, deps.maxStateBytes, acc, wake.now);
   const cp = acc.checkpoint(row, state, 0, pending, { queue: wake.queue, msgId: wake.msgId });
-  if (!isSimple(cp)) return 'declined';
-  return (await writeClaimedCheckpoint(deps.sql, cp)) ? 'done' : 'lost';
+  if (!isSimple(cp)) return declined;
+  const applied = await writeClaimedCheckpoint(deps.sql, cp);
+  return { outcome: applied ? 'done' : 'lost', timers: applied && cp.timers.length > 0 };
 }

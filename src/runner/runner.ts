@@ -105,6 +105,11 @@ export class Runner {
   readonly #lanes = new Map<string, Promise<void>>();
   readonly stats = { messages: 0, done: 0, stale: 0, conflicts: 0, dead: 0, errors: 0, limited: 0, timersFired: 0, schedulesFired: 0 };
 
+  /** The loop's idle back-off: the next sleep after a sweep that found nothing. */
+  #idleDelay = 0;
+  /** While the loop sleeps: when it wakes, and how to make that sooner. */
+  #wakeAt = 0;
+  #shorten: ((ms: number) => void) | undefined;
   /** Eager starts running (offer): at most `EAGER_MAX` at once. */
   readonly #eager = new Set<Promise<void>>();
   readonly #deps: ActivationDeps;
@@ -379,7 +384,7 @@ export class Runner {
     this.#signal = signal;
     const { pollIntervalMs, pollIntervalMaxMs } = this.#o.runner;
     this.#loop = (async () => {
-      let idleDelay = pollIntervalMs;
+      this.#idleDelay = pollIntervalMs;
       // A sweep whose batch still runs (its checkpoints committing) while the next one reads.
       let behind: Promise<unknown> | undefined;
       while (!signal.aborted) {
@@ -406,10 +411,10 @@ export class Runner {
           behind = undefined;
           const r = await swept;
           const busy = r.messages > 0 || r.timersFired > 0 || r.schedulesFired > 0;
-          idleDelay = busy ? pollIntervalMs : Math.min(pollIntervalMaxMs, idleDelay * 2);
+          this.#idleDelay = busy ? pollIntervalMs : Math.min(pollIntervalMaxMs, this.#idleDelay * 2);
           // A full batch means more is waiting: sweep again at once.
           const full = r.messages >= this.#o.runner.batchSize;
-          delay = full ? 0 : busy ? pollIntervalMs : idleDelay;
+          delay = full ? 0 : busy ? pollIntervalMs : this.#idleDelay;
           // Messages handed back to a rate limit come back at a known time: be there, not a
           // backed-off poll interval later.
           if (this.#nextDeferred !== Number.POSITIVE_INFINITY) {
@@ -419,8 +424,8 @@ export class Runner {
           }
         } catch (error) {
           this.#logOnce(error as Error, { where: 'sweep' });
-          idleDelay = Math.min(pollIntervalMaxMs, Math.max(idleDelay * 2, 250));
-          delay = idleDelay; // never a hot loop after an error
+          this.#idleDelay = Math.min(pollIntervalMaxMs, Math.max(this.#idleDelay * 2, 250));
+          delay = this.#idleDelay; // never a hot loop after an error
         }
         // A wake-up that came while the sweep ran is not lost: sweep again at once.
         if (this.#wakePending) {
@@ -428,15 +433,23 @@ export class Runner {
           delay = 0;
         }
         await new Promise<void>((resolve) => {
-          const t = setTimeout(done, delay);
+          let t = setTimeout(done, delay);
+          this.#wakeAt = performance.now() + delay;
           const self = this;
           function done() {
             clearTimeout(t);
             signal.removeEventListener('abort', done);
             self.#wake = undefined;
+            self.#shorten = undefined;
             resolve();
           }
           this.#wake = done;
+          this.#shorten = (ms) => {
+            if (performance.now() + ms >= this.#wakeAt) return;
+            clearTimeout(t);
+            t = setTimeout(done, ms);
+            this.#wakeAt = performance.now() + ms;
+          };
           signal.addEventListener('abort', done, { once: true });
         });
       }
@@ -462,13 +475,17 @@ export class Runner {
     const began = performance.now();
     const run: Promise<void> = eagerStart(this.#deps, start)
       .then(
-        (outcome) => {
+        ({ outcome, timers }) => {
           eagerStartsTotal.inc({ outcome });
           if (outcome !== 'done') return this.wake();
           this.stats.messages++;
           this.stats.done++;
           activationsTotal.inc({ outcome: 'done' });
           activationSeconds.observe((performance.now() - began) / 1000, { queue: start.queue });
+          // A timer armed (a first `wait`, a retry back-off): sweep after one poll interval, as
+          // after any activation, so its clock work fires it on time — not after an idle back-off
+          // of up to WEIR_POLL_INTERVAL_MAX.
+          if (timers) this.#soon();
         },
         (error: Error) => {
           eagerStartsTotal.inc({ outcome: 'error' });
@@ -481,6 +498,17 @@ export class Runner {
       });
     this.#eager.add(run);
     return true;
+  }
+
+  /** As after a busy sweep: the idle back-off starts over, and the loop sleeps at most one poll interval more. */
+  #soon(): void {
+    this.#idleDelay = this.#o.runner.pollIntervalMs;
+    this.#shorten?.(this.#o.runner.pollIntervalMs);
+  }
+
+  /** While the loop sleeps: milliseconds until its next sweep (else undefined). */
+  get nextSweepInMs(): number | undefined {
+    return this.#wake ? Math.max(0, this.#wakeAt - performance.now()) : undefined;
   }
 
   /** The background loop is between sweeps, sleeping (what `offer` requires, with nothing in flight). */

@@ -118,6 +118,7 @@ async function startWake(name: string, input?: unknown): Promise<{ id: string; w
 }
 
 const deps = (sql: Sql) => ({ sql, definitions: new DefinitionCache(), eventWindowSeconds: 60, maxStateBytes: 4 * 1024 * 1024, maxHistory: 10_000 });
+const eager = async (sql: Sql, wake: StartWake) => (await eagerStart(deps(sql), wake)).outcome;
 
 async function message(id: string): Promise<{ msg_id: number; read_ct: number } | undefined> {
   const [m] = await db.current.sql<{ msg_id: number; read_ct: number }>`
@@ -162,21 +163,21 @@ describe('the start wake-up', () => {
 describe('eagerStart', () => {
   test('commits what the usual path commits: same status, output and history; the message is consumed', async () => {
     const sql = db.current.sql;
-    const eager = await startWake('pure', { n: 20 });
+    const first = await startWake('pure', { n: 20 });
     const usual = await start('pure', { n: 20 });
-    expect(await eagerStart(deps(sql), eager.wake)).toBe('done');
-    expect(await message(eager.id)).toBeUndefined();
+    expect(await eager(sql, first.wake)).toBe('done');
+    expect(await message(first.id)).toBeUndefined();
     // Only the other instance's message is left for the read.
     const r = await testRunner(sql).drain();
     expect(r).toMatchObject({ messages: 1, done: 1, errors: 0 });
-    const a = await getInstance(sql, eager.id);
+    const a = await getInstance(sql, first.id);
     const b = await getInstance(sql, usual.id);
     expect(a).toMatchObject({ status: 'completed', output: { result: 42 }, version: 1 });
     expect(a?.endedAt).toBeInstanceOf(Date);
     expect({ status: a?.status, output: a?.output, version: a?.version }).toEqual({ status: b?.status, output: b?.output, version: b?.version });
     const shape = async (id: string) => (await getHistory(sql, id)).map((h) => [h.seq, h.kind, h.taskRef]);
-    expect(await shape(eager.id)).toEqual(await shape(usual.id));
-    expect((await shape(eager.id)).length).toBeGreaterThan(5);
+    expect(await shape(first.id)).toEqual(await shape(usual.id));
+    expect((await shape(first.id)).length).toBeGreaterThan(5);
   });
 
   test('a first activation that waits commits its timer; the timer fires later as usual', async () => {
@@ -184,7 +185,7 @@ describe('eagerStart', () => {
     await sql`SELECT weir.set_fake_now('2026-04-01T00:00:00Z')`;
     try {
       const { id, wake } = await startWake('waits');
-      expect(await eagerStart(deps(sql), wake)).toBe('done');
+      expect(await eager(sql, wake)).toBe('done');
       expect(await message(id)).toBeUndefined();
       expect((await getInstance(sql, id))?.status).toBe('waiting');
       const [t] = await sql<{ due_at: Date }>`SELECT due_at FROM weir.timers WHERE instance_id = ${id}::uuid`;
@@ -203,7 +204,7 @@ describe('eagerStart', () => {
     const { id, wake } = await startWake('pure');
     const [read] = await pgmq.read(sql, 'weir_default', 30, 1);
     expect(read.msgId).toBe(wake.msgId);
-    expect(await eagerStart(deps(sql), wake)).toBe('lost');
+    expect(await eager(sql, wake)).toBe('lost');
     await untouched(id);
     expect(await message(id)).toEqual({ msg_id: wake.msgId, read_ct: 1 });
     await pgmq.setVt(sql, 'weir_default', wake.msgId, 0);
@@ -224,14 +225,14 @@ describe('eagerStart', () => {
     });
     try {
       await isLocked;
-      expect(await eagerStart(deps(sql), wake)).toBe('lost');
+      expect(await eager(sql, wake)).toBe('lost');
       await untouched(id);
     } finally {
       release();
       await tx;
       await other.close();
     }
-    expect(await eagerStart(deps(sql), wake)).toBe('done');
+    expect(await eager(sql, wake)).toBe('done');
     expect((await getInstance(sql, id))?.status).toBe('completed');
   });
 
@@ -239,7 +240,7 @@ describe('eagerStart', () => {
     const sql = db.current.sql;
     const { id, wake } = await startWake('pure');
     await cancelInstance(sql, id);
-    expect(await eagerStart(deps(sql), wake)).toBe('lost');
+    expect(await eager(sql, wake)).toBe('lost');
     expect(await getInstance(sql, id)).toMatchObject({ status: 'cancelled', output: null });
     expect(await message(id)).toBeDefined();
     await testRunner(sql).drain(); // the usual read drops it as stale
@@ -250,7 +251,7 @@ describe('eagerStart', () => {
     const sql = db.current.sql;
     const { id, wake } = await startWake('pure');
     await suspendInstance(sql, id);
-    expect(await eagerStart(deps(sql), wake)).toBe('lost');
+    expect(await eager(sql, wake)).toBe('lost');
     expect(await getInstance(sql, id)).toMatchObject({ status: 'suspended', version: 0 });
     await testRunner(sql).drain(); // parks the message
     expect((await getInstance(sql, id))?.status).toBe('suspended');
@@ -264,8 +265,8 @@ describe('eagerStart', () => {
     const calls = await startWake('calls');
     const emits = await startWake('emits');
     const before = stub.requests.length;
-    expect(await eagerStart(deps(sql), calls.wake)).toBe('declined');
-    expect(await eagerStart(deps(sql), emits.wake)).toBe('declined');
+    expect(await eager(sql, calls.wake)).toBe('declined');
+    expect(await eager(sql, emits.wake)).toBe('declined');
     expect(stub.requests.length).toBe(before);
     for (const s of [calls, emits]) {
       await untouched(s.id);
@@ -284,7 +285,7 @@ describe('eagerStart', () => {
     );
     const wake = w.start as StartWake;
     expect(wake.instance.id).toBe(instance.id);
-    expect(await eagerStart(deps(sql), wake)).toBe('declined');
+    expect(await eager(sql, wake)).toBe('declined');
     await untouched(instance.id);
     await testRunner(sql).drain();
     expect((await getInstance(sql, instance.id))?.status).toBe('faulted');
@@ -296,13 +297,13 @@ describe('eagerStart', () => {
     try {
       for (let k = 0; k < 5; k++) {
         const { id, wake } = await startWake('pure', { n: k });
-        const outcomes = await Promise.all([eagerStart(deps(sql), wake), eagerStart(deps(second.sql), wake)]);
+        const outcomes = await Promise.all([eager(sql, wake), eager(second.sql, wake)]);
         expect(outcomes.sort()).toEqual(['done', 'lost']);
         const history = await getHistory(sql, id);
         expect(history.filter((h) => h.kind === 'workflowStarted')).toHaveLength(1);
         expect(await getInstance(sql, id)).toMatchObject({ status: 'completed', version: 1 });
         // A wake-up delivered again finds its message gone.
-        expect(await eagerStart(deps(sql), wake)).toBe('lost');
+        expect(await eager(sql, wake)).toBe('lost');
       }
     } finally {
       await second.close();
@@ -334,6 +335,29 @@ describe('a replica', () => {
       for (const s of starts) expect(await until(async () => (await getInstance(sql, s.id))?.status === 'completed', 10_000)).toBe(true);
       expect(await outcomes()).toBe(before + 4);
       expect(await sql`SELECT 1 FROM pgmq.q_weir_default`).toHaveLength(0);
+    } finally {
+      stop.abort();
+      await runner.stop(5_000);
+    }
+  });
+
+  test("a committed eager start that armed a timer brings the loop's next sweep within one poll interval (its clock work fires the timer); one that armed none leaves the sleep alone", async () => {
+    const sql = db.current.sql;
+    await testRunner(sql).drain();
+    // Poll interval 30 s, idle back-off to 60 s: the loop's first idle sleep is 60 s.
+    const runner = testRunner(sql, { WEIR_POLL_INTERVAL: '30000', WEIR_POLL_INTERVAL_MAX: '60000' });
+    const stop = new AbortController();
+    runner.start(stop.signal);
+    try {
+      expect(await until(() => (runner.nextSweepInMs ?? 0) > 45_000, 10_000, 20)).toBe(true);
+      const pure = await startWake('pure');
+      expect(runner.offer(pure.wake)).toBe(true);
+      expect(await until(async () => (await getInstance(sql, pure.id))?.status === 'completed', 10_000, 20)).toBe(true);
+      expect(runner.nextSweepInMs).toBeGreaterThan(45_000);
+      const waits = await startWake('waits');
+      expect(runner.offer(waits.wake)).toBe(true);
+      expect(await until(async () => (await getInstance(sql, waits.id))?.status === 'waiting', 10_000, 20)).toBe(true);
+      expect(await until(() => (runner.nextSweepInMs ?? Infinity) <= 30_000, 10_000, 20)).toBe(true);
     } finally {
       stop.abort();
       await runner.stop(5_000);
