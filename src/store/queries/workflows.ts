@@ -106,20 +106,36 @@ export function compareSemver(a: string, b: string): number {
   return 0;
 }
 
+type WorkflowRef = { name: string; version: string; queue: string };
+
+/**
+ * Refs of named versions, per database handle: a registered version is never changed (another
+ * document is a 409) nor deleted, so its queue is known for good once read. Bounded; a miss is
+ * not cached (the version may be registered a moment later).
+ */
+const namedRefs = new WeakMap<Sql, Map<string, WorkflowRef>>();
+
 /**
  * The version and queue a start needs, without loading documents: the named version, or the
  * highest semver when `version` is omitted (store's getWorkflow reads every version's document).
+ * A named version's ref is read once per handle (`namedRefs`): a start with `?version=` costs one
+ * round trip less. The highest version is read every time: another replica may register a newer one.
  */
-export async function getWorkflowRef(
-  sql: Sql,
-  namespace: string,
-  name: string,
-  version?: string,
-): Promise<{ name: string; version: string; queue: string } | undefined> {
+export async function getWorkflowRef(sql: Sql, namespace: string, name: string, version?: string): Promise<WorkflowRef | undefined> {
+  const key = version === undefined ? undefined : `${namespace}\u0000${name}\u0000${version}`;
+  const hit = key === undefined ? undefined : namedRefs.get(sql)?.get(key);
+  if (hit) return hit;
   const rows = await sql<{ version: string; queue: string }>`
     SELECT version, queue FROM weir.workflows
     WHERE namespace = ${namespace} AND name = ${name} AND (${version ?? null}::text IS NULL OR version = ${version ?? null}::text)`;
   if (!rows.length) return undefined;
   const best = rows.reduce((a, b) => (compareSemver(b.version, a.version) > 0 ? b : a));
-  return { name, version: best.version, queue: best.queue };
+  const ref = Object.freeze({ name, version: best.version, queue: best.queue });
+  if (key !== undefined) {
+    let refs = namedRefs.get(sql);
+    if (!refs) namedRefs.set(sql, (refs = new Map()));
+    if (refs.size >= 10_000) refs.delete(refs.keys().next().value as string);
+    refs.set(key, ref);
+  }
+  return ref;
 }
