@@ -19,7 +19,7 @@ import { writeCheckpoint, type Checkpoint, type CheckpointWriter, type HttpEffec
 import type { DefinitionCache } from './definitions.ts';
 import { newAccumulator, type ChildEffect } from './accumulator.ts';
 import { assignLanes, laneOf, mergePending, owns, type PendingCall } from './lanes.ts';
-import type { SecretsProvider } from './secrets.ts';
+import type { Secrets, SecretsProvider } from './secrets.ts';
 import { deliverCallback } from './callbacks.ts';
 import { admit } from './flow.ts';
 import { WeirError } from '../errors.ts';
@@ -77,6 +77,22 @@ export interface ActivationDeps {
   claimBranches?: (queue: string, msgIds: readonly number[]) => Promise<Message<RunnerMessage>[]>;
   /** Told how long a rate-limited message was handed back for (the loop wakes up for it). */
   onDefer?: (delayMs: number) => void;
+}
+
+/** The interpreter's context for an instance at `now` (the database clock): activate and eager starts alike. */
+export function engineContext(deps: Pick<ActivationDeps, 'runtime'>, instanceId: string, now: number, secrets: Secrets | undefined): EngineContext {
+  return {
+    now,
+    instanceId,
+    seed: instanceId,
+    ...(secrets ? { secrets } : {}),
+    ...(deps.runtime ? { runtime: deps.runtime } : {}),
+  };
+}
+
+/** An activation's accumulator, with the runner's event window, history cap and replica id. */
+export function accumulatorFor(deps: Pick<ActivationDeps, 'eventWindowSeconds' | 'maxHistory' | 'replicaId'>, secrets: Secrets | undefined) {
+  return newAccumulator(deps.eventWindowSeconds ?? 0, secrets ?? {}, deps.maxHistory, deps.replicaId);
 }
 
 /** `limited`: a rate limit had no token; the message was handed back for later, uncounted. */
@@ -156,13 +172,7 @@ export async function activate(
   // The database clock is the only clock: read at load, and again after each round of I/O.
   let now = new Date(row.now).getTime();
   const secrets = deps.secrets ? await deps.secrets.forNamespace(row.namespace) : undefined;
-  const ctx = (): EngineContext => ({
-    now,
-    instanceId: row.id,
-    seed: row.id,
-    ...(secrets ? { secrets } : {}),
-    ...(deps.runtime ? { runtime: deps.runtime } : {}),
-  });
+  const ctx = () => engineContext(deps, row.id, now, secrets);
   let workflow: Workflow | undefined;
   try {
     workflow = await deps.definitions.get(deps.sql, row.namespace, row.workflow_name, row.workflow_version);
@@ -190,7 +200,7 @@ export async function activate(
   let changed = false;
   const lane = laneOf(body);
   const lanes = new Set(all.map((m) => laneOf(m.message)));
-  const acc = newAccumulator(deps.eventWindowSeconds ?? 0, secrets ?? {}, deps.maxHistory, deps.replicaId);
+  const acc = accumulatorFor(deps, secrets);
   // Rate-limit tokens this message reserved before it was handed back (used once).
   const reservations = new Set(Array.isArray(body?.rateReserved) ? (body.rateReserved as string[]) : []);
 

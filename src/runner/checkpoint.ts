@@ -226,19 +226,22 @@ export function isSimple(cp: Checkpoint): boolean {
  * call — 0.22 of the 0.55 ms a one-instance checkpoint took (auto_explain, idle start →
  * completed). Else `pgmq.delete` per queue.
  */
+/** $8 of writeSimpleCheckpoints as rows: the messages its checkpoints consume. */
+const CONSUMED = 'jsonb_to_recordset($8::jsonb) AS m(i int, queue text, id bigint)';
+
 const consumedDelete = (queue: string | null) =>
   queue === null
     ? `
     dm AS (
       SELECT count(*) AS n
       FROM (SELECT m.queue, array_agg(m.id) AS ids
-            FROM jsonb_to_recordset($8::jsonb) AS m(i int, queue text, id bigint)
+            FROM ${CONSUMED}
             JOIN u ON u.i = m.i GROUP BY m.queue) q,
       LATERAL pgmq.delete(q.queue, q.ids) d)`
     : `
     dm AS (
       DELETE FROM ${queueTable(queue)}
-      WHERE msg_id = ANY(ARRAY(SELECT m.id FROM jsonb_to_recordset($8::jsonb) AS m(i int, queue text, id bigint) JOIN u ON u.i = m.i))
+      WHERE msg_id = ANY(ARRAY(SELECT m.id FROM ${CONSUMED} JOIN u ON u.i = m.i))
       RETURNING 1)`;
 
 /**
@@ -251,7 +254,6 @@ function simpleCheckpointText(queue: string | null, claim = false): string {
   const key = `${claim ? 'claim:' : ''}${queue ?? ''}`;
   let text = simpleTexts.get(key);
   if (text) return text;
-  const consumed = 'jsonb_to_recordset($8::jsonb) AS m(i int, queue text, id bigint)';
   text = `
     WITH c AS (SELECT weir.now() AS now),${
       claim
@@ -260,7 +262,7 @@ function simpleCheckpointText(queue: string | null, claim = false): string {
     -- read them, or their lease ran out — and not being claimed now (SKIP LOCKED: never waits).
     cl AS (
       SELECT msg_id FROM ${queueTable(queue as string)}
-      WHERE msg_id = ANY(ARRAY(SELECT m.id FROM ${consumed})) AND vt <= clock_timestamp()
+      WHERE msg_id = ANY(ARRAY(SELECT m.id FROM ${CONSUMED})) AND vt <= clock_timestamp()
       FOR UPDATE SKIP LOCKED),`
         : ''
     }
@@ -279,7 +281,7 @@ function simpleCheckpointText(queue: string | null, claim = false): string {
         AND t.id = x.id AND t.version = x.expected${
           claim ? `
         -- Only a start not yet begun, nor suspended or cancelled meanwhile, whose message this claims.
-        AND t.status = 'pending' AND x.i IN (SELECT m.i FROM ${consumed} JOIN cl ON cl.msg_id = m.id)` : ''
+        AND t.status = 'pending' AND x.i IN (SELECT m.i FROM ${CONSUMED} JOIN cl ON cl.msg_id = m.id)` : ''
         }
       RETURNING x.i, t.id, t.queue, t.parent_id, t.parent_wait, t.callback IS NOT NULL AS has_callback, x.terminal, x.outcome, c.now),
     -- The last seq once per instance; OFFSET 0 keeps the planner from pulling the lookup up

@@ -13,12 +13,11 @@
  * as it would have; only the work done here is thrown away.
  */
 import { advance } from '../engine/index.ts';
-import type { EngineContext, InstanceState } from '../engine/types.ts';
+import type { InstanceState } from '../engine/types.ts';
 import type { RunnerMessage } from '../store/queries/instances.ts';
 import type { StartWake } from '../store/notify.ts';
 import { WeirError } from '../errors.ts';
-import { capState, type ActivationDeps, type Row } from './activation.ts';
-import { newAccumulator } from './accumulator.ts';
+import { accumulatorFor, capState, engineContext, type ActivationDeps, type Row } from './activation.ts';
 import { isSimple, writeClaimedCheckpoint } from './checkpoint.ts';
 import { assignLanes, laneOf, mergePending } from './lanes.ts';
 
@@ -51,16 +50,9 @@ export async function eagerStart(deps: Pick<ActivationDeps, 'sql' | 'definitions
   }
   if (!workflow) return declined;
   const secrets = deps.secrets ? await deps.secrets.forNamespace(i.namespace) : undefined;
-  const ctx: EngineContext = {
-    now: wake.now,
-    instanceId: i.id,
-    seed: i.id,
-    ...(secrets ? { secrets } : {}),
-    ...(deps.runtime ? { runtime: deps.runtime } : {}),
-  };
-  // As activate() applies a start: the same interpreter step, accumulator and lanes.
-  const acc = newAccumulator(deps.eventWindowSeconds ?? 0, secrets ?? {}, deps.maxHistory, deps.replicaId);
-  const r = advance(workflow, undefined, { kind: 'start', input: i.input }, ctx);
+  // As activate() applies a start: the same context, interpreter step, accumulator and lanes.
+  const acc = accumulatorFor(deps, secrets);
+  const r = advance(workflow, undefined, { kind: 'start', input: i.input }, engineContext(deps, i.id, wake.now, secrets));
   const lanes = assignLanes(acc.add(r.effects, r.history), laneOf(message), i.id);
   if (lanes.calls.length || lanes.messages.length || acc.childEffects.length) return declined;
   let state: InstanceState = r.state;

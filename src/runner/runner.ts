@@ -95,7 +95,8 @@ export class Runner {
   /** Messages asked for so far: paces the oldest-first share of priority reads. */
   #requested = 0;
   #lastClock = Number.NEGATIVE_INFINITY;
-  #wake: (() => void) | undefined;
+  /** The loop's current sleep between sweeps: when it ends, ending it now, or sooner. */
+  #sleep: { at: number; end(): void; shorten(ms: number): void } | undefined;
   /** A wake-up arrived while no sleep was in progress (during a sweep). */
   #wakePending = false;
   #signal: AbortSignal | undefined;
@@ -107,9 +108,6 @@ export class Runner {
 
   /** The loop's idle back-off: the next sleep after a sweep that found nothing. */
   #idleDelay = 0;
-  /** While the loop sleeps: when it wakes, and how to make that sooner. */
-  #wakeAt = 0;
-  #shorten: ((ms: number) => void) | undefined;
   /** Eager starts running (offer): at most `EAGER_MAX` at once. */
   readonly #eager = new Set<Promise<void>>();
   readonly #deps: ActivationDeps;
@@ -434,22 +432,24 @@ export class Runner {
         }
         await new Promise<void>((resolve) => {
           let t = setTimeout(done, delay);
-          this.#wakeAt = performance.now() + delay;
           const self = this;
           function done() {
             clearTimeout(t);
             signal.removeEventListener('abort', done);
-            self.#wake = undefined;
-            self.#shorten = undefined;
+            self.#sleep = undefined;
             resolve();
           }
-          this.#wake = done;
-          this.#shorten = (ms) => {
-            if (performance.now() + ms >= this.#wakeAt) return;
-            clearTimeout(t);
-            t = setTimeout(done, ms);
-            this.#wakeAt = performance.now() + ms;
+          const sleep = {
+            at: performance.now() + delay,
+            end: done,
+            shorten(ms: number) {
+              if (performance.now() + ms >= sleep.at) return;
+              clearTimeout(t);
+              t = setTimeout(done, ms);
+              sleep.at = performance.now() + ms;
+            },
           };
+          this.#sleep = sleep;
           signal.addEventListener('abort', done, { once: true });
         });
       }
@@ -470,7 +470,7 @@ export class Runner {
    */
   offer(start: StartWake): boolean {
     const signal = this.#signal;
-    if (!this.#o.runner.eagerStart || !signal || signal.aborted || !this.#wake || this.#eager.size >= EAGER_MAX) return false;
+    if (!this.#o.runner.eagerStart || !signal || signal.aborted || !this.#sleep || this.#eager.size >= EAGER_MAX) return false;
     if (this.#inflight.size || this.#lanes.size || !this.serves(start.queue)) return false;
     const began = performance.now();
     const run: Promise<void> = eagerStart(this.#deps, start)
@@ -503,22 +503,22 @@ export class Runner {
   /** As after a busy sweep: the idle back-off starts over, and the loop sleeps at most one poll interval more. */
   #soon(): void {
     this.#idleDelay = this.#o.runner.pollIntervalMs;
-    this.#shorten?.(this.#o.runner.pollIntervalMs);
+    this.#sleep?.shorten(this.#o.runner.pollIntervalMs);
   }
 
   /** While the loop sleeps: milliseconds until its next sweep (else undefined). */
   get nextSweepInMs(): number | undefined {
-    return this.#wake ? Math.max(0, this.#wakeAt - performance.now()) : undefined;
+    return this.#sleep ? Math.max(0, this.#sleep.at - performance.now()) : undefined;
   }
 
   /** The background loop is between sweeps, sleeping (what `offer` requires, with nothing in flight). */
   get asleep(): boolean {
-    return this.#wake !== undefined;
+    return this.#sleep !== undefined;
   }
 
   /** Cuts the current idle sleep short (e.g. on a NOTIFY). */
   wake(): void {
-    if (this.#wake) this.#wake();
+    if (this.#sleep) this.#sleep.end();
     else this.#wakePending = true;
   }
 
