@@ -312,6 +312,20 @@ describe('eagerStart', () => {
 });
 
 describe('a replica', () => {
+  /** A runner with its background loop (no LISTEN: the test offers wake-ups itself), on an empty queue. */
+  async function withLoop(env: Record<string, string>, fn: (runner: ReturnType<typeof testRunner>) => Promise<void>): Promise<void> {
+    await testRunner(db.current.sql).drain();
+    const runner = testRunner(db.current.sql, env);
+    const stop = new AbortController();
+    runner.start(stop.signal);
+    try {
+      await fn(runner);
+    } finally {
+      stop.abort();
+      await runner.stop(5_000);
+    }
+  }
+
   const eagerCount = async (outcome: string) => {
     const family = defaultRegistry.families().find((f) => f.name === 'weir_eager_starts_total');
     const samples = family ? await family.collect() : [];
@@ -320,11 +334,7 @@ describe('a replica', () => {
 
   test('an idle runner takes up to 4 eager starts at once (a client may start the next before the last commit is read); past that, its loop', async () => {
     const sql = db.current.sql;
-    await testRunner(sql).drain();
-    const runner = testRunner(sql, { WEIR_POLL_INTERVAL: '60000', WEIR_POLL_INTERVAL_MAX: '60000' });
-    const stop = new AbortController();
-    runner.start(stop.signal);
-    try {
+    await withLoop({ WEIR_POLL_INTERVAL: '60000', WEIR_POLL_INTERVAL_MAX: '60000' }, async (runner) => {
       expect(await until(() => runner.asleep, 10_000, 20)).toBe(true);
       const starts = [];
       for (let k = 0; k < 5; k++) starts.push(await startWake('pure', { n: k }));
@@ -335,20 +345,13 @@ describe('a replica', () => {
       for (const s of starts) expect(await until(async () => (await getInstance(sql, s.id))?.status === 'completed', 10_000)).toBe(true);
       expect(await outcomes()).toBe(before + 4);
       expect(await sql`SELECT 1 FROM pgmq.q_weir_default`).toHaveLength(0);
-    } finally {
-      stop.abort();
-      await runner.stop(5_000);
-    }
+    });
   });
 
   test("a committed eager start that armed a timer brings the loop's next sweep within one poll interval (its clock work fires the timer); one that armed none leaves the sleep alone", async () => {
     const sql = db.current.sql;
-    await testRunner(sql).drain();
     // Poll interval 30 s, idle back-off to 60 s: the loop's first idle sleep is 60 s.
-    const runner = testRunner(sql, { WEIR_POLL_INTERVAL: '30000', WEIR_POLL_INTERVAL_MAX: '60000' });
-    const stop = new AbortController();
-    runner.start(stop.signal);
-    try {
+    await withLoop({ WEIR_POLL_INTERVAL: '30000', WEIR_POLL_INTERVAL_MAX: '60000' }, async (runner) => {
       expect(await until(() => (runner.nextSweepInMs ?? 0) > 45_000, 10_000, 20)).toBe(true);
       const pure = await startWake('pure');
       expect(runner.offer(pure.wake)).toBe(true);
@@ -358,10 +361,7 @@ describe('a replica', () => {
       expect(runner.offer(waits.wake)).toBe(true);
       expect(await until(async () => (await getInstance(sql, waits.id))?.status === 'waiting', 10_000, 20)).toBe(true);
       expect(await until(() => (runner.nextSweepInMs ?? Infinity) <= 30_000, 10_000, 20)).toBe(true);
-    } finally {
-      stop.abort();
-      await runner.stop(5_000);
-    }
+    });
   });
 
   async function worker(env: Record<string, string>) {
