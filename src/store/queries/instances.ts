@@ -103,10 +103,11 @@ function startText(queue: string): string {
       RETURNING msg_id),
     -- The wake-up carries the message and the instance when they fit (notify.ts StartWake): an
     -- idle replica runs the first activation from it, without a read first (runner/eager.ts).
+    -- Its clock is the row's created_at (weir.now() at the insert), not a second weir.now().
     woken AS (
       SELECT pg_notify($19::text, coalesce(
         (SELECT w.p FROM (
-           SELECT json_build_object('q', $8::text, 'm', sent.msg_id, 't', floor(extract(epoch FROM weir.now()) * 1000)::bigint,
+           SELECT json_build_object('q', $8::text, 'm', sent.msg_id, 't', floor(extract(epoch FROM ins.created_at) * 1000)::bigint,
                                     'i', ins.id, 'ns', ins.namespace, 'wf', ins.workflow_name, 'v', ins.workflow_version,
                                     'in', ins.input)::text AS p
            WHERE coalesce(pg_column_size(ins.input), 0) <= ${START_WAKE_MAX_INPUT}) w
