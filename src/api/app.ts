@@ -7,7 +7,6 @@
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { Config } from '../config.ts';
 import type { Lifecycle } from '../lifecycle.ts';
 import type { Logger } from '../log.ts';
@@ -15,6 +14,7 @@ import type { Store } from '../store/open.ts';
 import type { DrainOptions, DrainReport } from '../runner/index.ts';
 import { uuidv7 } from '../store/uuid.ts';
 import { authenticate, authMode } from './auth.ts';
+import { bodyCap } from './body-limit.ts';
 import { CloudEventSchema } from './cloudevents.ts';
 import type { ApiContext, AppEnv } from './context.ts';
 import { SecretBox } from '../crypto.ts';
@@ -24,7 +24,7 @@ import { idempotency } from './idempotency.ts';
 import { defaultRegistry, MetricsRegistry } from '../metrics.ts';
 import { defaultApiOptions, type ApiOptions } from './options.ts';
 import { errorHandler, problem, problemResponse } from './problem.ts';
-import { rateLimit } from './rate-limit.ts';
+import { RateLimiter, rateLimit } from './rate-limit.ts';
 import { overload } from './overload.ts';
 import { registerControlRoutes } from './routes/control.ts';
 import { registerOperationRoutes } from './routes/operations.ts';
@@ -71,6 +71,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     log: deps.log,
     metrics,
     secretBox: options.encryptionKey ? new SecretBox(options.encryptionKey) : undefined,
+    rateLimiter: new RateLimiter(options.rateLimitPerSecond, options.rateLimitBurst),
   };
   const mode = authMode(deps.config);
   deps.log.info(mode === 'open' ? 'API auth is off: embedded database on a loopback address' : 'API auth is on: API keys required', {
@@ -125,7 +126,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   });
   app.use(
     '/v1/*',
-    bodyLimit({
+    bodyCap({
       maxSize: options.maxBodyBytes,
       onError: (c) => problemResponse(c, problem(413, 'payload_too_large', `the request body exceeds ${options.maxBodyBytes} bytes`)),
     }),
@@ -137,7 +138,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     app.use('/v1/workflows/:namespace/:name/instances', mw);
   }
   const auth = authenticate({ mode, sql: ctx.sql, adminKey: deps.config.adminKey });
-  const limit = rateLimit({ sql: ctx.sql, perSecond: options.rateLimitPerSecond, burst: options.rateLimitBurst });
+  const limit = rateLimit({ sql: ctx.sql, limiter: ctx.rateLimiter });
   for (const path of ['/v1/*', '/metrics']) {
     app.use(path, unless(isHookDelivery, auth));
     app.use(path, unless(isHookDelivery, limit));

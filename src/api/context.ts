@@ -6,6 +6,7 @@ import type { Principal } from './auth.ts';
 import type { SecretBox } from '../crypto.ts';
 import type { MetricsRegistry } from '../metrics.ts';
 import type { ApiOptions } from './options.ts';
+import type { RateLimiter } from './rate-limit.ts';
 
 export type AppEnv = { Variables: { requestId: string; principal: Principal } };
 
@@ -18,4 +19,6 @@ export interface ApiContext {
   metrics: MetricsRegistry;
   /** Encrypts hook secrets at rest; undefined when no encryption key is configured. */
   secretBox?: SecretBox;
+  /** The API keys' and hooks' request buckets (WEIR_RATE_LIMIT), leased from Postgres. */
+  rateLimiter: RateLimiter;
 }

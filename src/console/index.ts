@@ -8,7 +8,7 @@
  * carrying the session's CSRF token; a GET on an action URL answers 405 and changes nothing.
  */
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
+import { bodyCap } from '../api/body-limit.ts';
 import { html } from 'hono/html';
 import type { Principal } from '../api/auth.ts';
 import type { ApiContext } from '../api/context.ts';
@@ -64,7 +64,7 @@ export function registerConsole(app: { route(path: string, sub: Hono<ConsoleEnv>
   ui.get('/assets/console.css', (c) => c.body(css, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': `public, max-age=${ASSET_MAX_AGE}` }));
   ui.get('/assets/console.js', (c) => c.body(js, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': `public, max-age=${ASSET_MAX_AGE}` }));
   // Form posts are a few hundred bytes: refuse anything large before reading it.
-  ui.use('*', bodyLimit({ maxSize: 16 * 1024, onError: (c) => c.text('request body too large', 413) }));
+  ui.use('*', bodyCap({ maxSize: 16 * 1024, onError: (c) => c.text('request body too large', 413) }));
   registerLoginPages(ui, deps);
 
   // Everything below needs a session. Without one: GETs go to the login page, POSTs are refused.

@@ -17,7 +17,6 @@ import type { SecretBox } from '../../crypto.ts';
 import { problem, problemResponse } from '../problem.ts';
 import { publishEvents } from '../publish.ts';
 import { getWorkflowRef } from '../../store/queries/workflows.ts';
-import { takeToken } from '../queries/rate-limits.ts';
 import { newWebhookSecret, verifyWebhook } from '../webhooks.ts';
 import { instanceView } from './instances.ts';
 
@@ -158,7 +157,7 @@ export function registerHookRoutes(app: OpenAPIHono<AppEnv>, ctx: ApiContext): v
     if (!hook) throw new WeirError('not_found', `no hook named "${name}"`);
     // Deliveries carry no API key: each hook has its own bucket, checked before any signature work.
     if (ctx.options.rateLimitPerSecond > 0) {
-      const r = await takeToken(sql, `hook:${name}`, ctx.options.rateLimitPerSecond, ctx.options.rateLimitBurst);
+      const r = await ctx.rateLimiter.take(sql, `hook:${name}`);
       if (!r.allowed) {
         return problemResponse(c, problem(429, 'rate_limited', `hook "${name}" is receiving more than ${ctx.options.rateLimitPerSecond} deliveries per second`), {
           'Retry-After': String(r.retryAfterSeconds),
