@@ -143,14 +143,28 @@ export function instanceView(r: InstanceRow) {
 
 const ended = (r: InstanceRow) => terminalStatuses.includes(r.status);
 
-/** Polls the row until it ends or `ms` runs out: 20 ms, doubling to 500 ms (the runner is another process). */
+/**
+ * The pauses of `?wait=` between reads of the row: 2 ms, doubling to 500 ms. A workflow of a few
+ * pure tasks ends within a few milliseconds of its start (an idle replica runs it on the start's
+ * wake-up), so the first reads come soon — a first pause of 20 ms made such a start answer in 20
+ * ms instead of 3 — and a long wait costs one read per 500 ms, about 16 reads in 5 s.
+ */
+export function waitPauses(ms: number): number[] {
+  const out: number[] = [];
+  for (let delay = 2, total = 0; total < ms; delay = Math.min(delay * 2, 500)) {
+    out.push(Math.min(delay, ms - total));
+    total += delay;
+  }
+  return out;
+}
+
+/** Reads the row until it ends or `ms` runs out, pausing as `waitPauses` says (the runner may be another process). */
 async function waitForEnd(sql: Sql, instance: InstanceRow, ms: number, signal: AbortSignal | undefined): Promise<InstanceRow> {
   const deadline = Date.now() + ms;
-  let delay = 20;
   let current = instance;
-  while (!ended(current) && Date.now() < deadline && !signal?.aborted) {
-    await new Promise((resolve) => setTimeout(resolve, Math.min(delay, Math.max(0, deadline - Date.now()))));
-    delay = Math.min(delay * 2, 500);
+  for (const pause of waitPauses(ms)) {
+    if (ended(current) || Date.now() >= deadline || signal?.aborted) break;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(pause, Math.max(0, deadline - Date.now()))));
     current = (await getInstance(sql, current.id)) ?? current;
   }
   return current;
