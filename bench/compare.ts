@@ -194,7 +194,7 @@ try {
       weirLatency(true),
       weirLatency(true, { WEIR_EAGER_START: 'false' }),
       weirApiLatency(),
-      ...(baseline ? [weirLatency(true, undefined, baseline)] : []),
+      ...(baseline ? [weirLatency(true, undefined, baseline), weirApiLatency(baseline)] : []),
       weirLatency(false),
     ];
     log(`  ${results.options.latencyWarmup} warm-up units per worker start, not counted${rounds > 1 ? `; the cases take turns: ${rounds} rounds of ${Math.floor(n / rounds)}+ units each` : ''}`);

@@ -203,19 +203,19 @@ const API_KEY = 'bench-compare-admin-key-0123456789';
  * harness's fetch; completion observed in SQL like every other case. Against `weir-notify`, it shows
  * what the HTTP request path (middleware, auth, rate limit, validation) adds to a start.
  */
-export function weirApiLatency(): LatencyCase {
+export function weirApiLatency(repo?: string): LatencyCase {
   let api = '';
   return {
-    id: 'weir-api',
+    id: repo ? 'weir-api (baseline)' : 'weir-api',
     system: 'Weir',
-    settings: '1 × weir serve, defaults; start = POST /v1/workflows/{ns}/{name}/instances (admin key)',
+    settings: `1 × weir serve${repo ? ` of ${repo}` : ''}, defaults; start = POST /v1/workflows/{ns}/{name}/instances (admin key)`,
     template: 'weir',
     async start(url) {
       const port = await freePort();
       api = `http://127.0.0.1:${port}`;
       const proc = spawnNode(['dist/src/cli/main.js', 'serve'], {
         DATABASE_URL: url, PORT: String(port), WEIR_HOST: '127.0.0.1', WEIR_ADMIN_KEY: API_KEY, WEIR_LOG_LEVEL: 'error',
-      });
+      }, [], repo);
       return { ready: Promise.resolve(), replicas: 1, stop: () => proc.stop() };
     },
     async open(url) {
