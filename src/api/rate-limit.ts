@@ -67,6 +67,11 @@ export class RateLimiter {
     return l && performance.now() < l.until ? l.tokens : 0;
   }
 
+  /** Keys with a lease record (bounded by maxKeys). */
+  get keys(): number {
+    return this.#leases.size;
+  }
+
   async #renew(sql: Sql, key: string, lease: Lease): Promise<Verdict> {
     // A request ahead in the turn may have leased enough for this one too.
     if (spend(lease)) return ALLOWED;
@@ -88,10 +93,18 @@ export class RateLimiter {
     let lease = this.#leases.get(key);
     if (lease) return lease;
     // Bounded: past maxKeys, the keys holding no live tokens are forgotten (their next request
-    // leases one token, as a new key does).
+    // leases one token, as a new key does); if every key holds some, the oldest half goes, tokens
+    // and all (only ever stricter).
     if (this.#leases.size >= this.#maxKeys) {
       const now = performance.now();
       for (const [k, l] of this.#leases) if (l.until <= now || l.tokens === 0) this.#leases.delete(k);
+      if (this.#leases.size >= this.#maxKeys / 2) {
+        let drop = this.#leases.size - Math.floor(this.#maxKeys / 2);
+        for (const k of this.#leases.keys()) {
+          if (drop-- <= 0) break;
+          this.#leases.delete(k);
+        }
+      }
     }
     lease = { tokens: 0, until: 0, size: 0, turn: Promise.resolve() };
     this.#leases.set(key, lease);

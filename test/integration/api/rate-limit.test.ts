@@ -146,4 +146,14 @@ describe('RateLimiter', () => {
     expect(await tokensOf(k)).toBe(7);
     expect(c.statements).toBe(1);
   });
+
+  test('the keys remembered are bounded: past maxKeys the oldest go, tokens and all', async () => {
+    const limiter = new RateLimiter(1000, 10_000, { maxKeys: 8 });
+    const keys = Array.from({ length: 20 }, key);
+    // Two requests each: the second lease holds a token, so no key is free to forget.
+    for (const k of keys) for (let i = 0; i < 2; i++) expect((await limiter.take(db.current.sql, k)).allowed).toBe(true);
+    expect(limiter.keys).toBeLessThanOrEqual(8);
+    expect(limiter.held(keys[0])).toBe(0);
+    expect(limiter.held(keys[19])).toBe(1);
+  });
 });
