@@ -101,8 +101,9 @@ export function authenticate(options: { mode: 'open' | 'keys'; sql: () => Sql; a
  * SHA-256 of the keys presented lately (at most `size`, the least recently used dropped first).
  * Web Crypto's digest is asynchronous — on Node a hop to the thread pool, 0.37 ms of an API
  * start's 3.4 ms in the server on a busy 2-core machine — and a client sends the same key on every
- * request. Holding recent keys in memory adds nothing an attacker could use: the process already
- * holds each request's key.
+ * request. The cost: up to `size` recent keys stay in the process's memory for longer than their
+ * requests (a heap dump would show them, as it shows any request in flight and WEIR_ADMIN_KEY); a
+ * key is only ever looked up by the whole key, never by a shorter hash that two keys could share.
  */
 export class DigestCache {
   readonly #hashes = new Map<string, Promise<string>>();
