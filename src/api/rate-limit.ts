@@ -52,8 +52,9 @@ export class RateLimiter {
     this.#maxLease = Math.max(1, Math.min(Math.floor(perSecond / 10), Math.floor(burst / 2)));
   }
 
-  /** Spends one of `key`'s tokens, leasing more from the shared bucket when none are held. */
+  /** Spends one of `key`'s tokens, leasing more from the shared bucket when none are held; `perSecond` 0: no limit. */
   async take(sql: Sql, key: string): Promise<Verdict> {
+    if (this.perSecond <= 0) return ALLOWED;
     const lease = this.#lease(key);
     if (spend(lease)) return ALLOWED;
     const verdict = lease.turn.then(() => this.#renew(sql, key, lease));
@@ -123,7 +124,6 @@ function spend(lease: Lease): boolean {
 export function rateLimit(options: { sql: () => Sql; limiter: RateLimiter }): MiddlewareHandler {
   const { limiter } = options;
   return async (c, next) => {
-    if (limiter.perSecond <= 0) return next();
     const p = c.get('principal' as never) as Principal | undefined;
     if (!p) return next();
     const r = await limiter.take(options.sql(), `api:${p.id}`);

@@ -156,13 +156,11 @@ export function registerHookRoutes(app: OpenAPIHono<AppEnv>, ctx: ApiContext): v
     const hook = await getHookSecrets(sql, name);
     if (!hook) throw new WeirError('not_found', `no hook named "${name}"`);
     // Deliveries carry no API key: each hook has its own bucket, checked before any signature work.
-    if (ctx.options.rateLimitPerSecond > 0) {
-      const r = await ctx.rateLimiter.take(sql, `hook:${name}`);
-      if (!r.allowed) {
-        return problemResponse(c, problem(429, 'rate_limited', `hook "${name}" is receiving more than ${ctx.options.rateLimitPerSecond} deliveries per second`), {
-          'Retry-After': String(r.retryAfterSeconds),
-        }) as never;
-      }
+    const r = await ctx.rateLimiter.take(sql, `hook:${name}`);
+    if (!r.allowed) {
+      return problemResponse(c, problem(429, 'rate_limited', `hook "${name}" is receiving more than ${ctx.rateLimiter.perSecond} deliveries per second`), {
+        'Retry-After': String(r.retryAfterSeconds),
+      }) as never;
     }
     const body = new Uint8Array(await c.req.arrayBuffer());
     const secrets = [await box(ctx).open(hook.secret), ...(hook.previousSecret ? [await box(ctx).open(hook.previousSecret)] : [])];

@@ -68,6 +68,13 @@ describe('takeTokens', () => {
 });
 
 describe('RateLimiter', () => {
+  test('a limit of 0 is no limit: every request allowed, no statement', async () => {
+    const c = counting(db.current.sql);
+    const limiter = new RateLimiter(0, 0);
+    for (let i = 0; i < 3; i++) expect(await limiter.take(c.sql, key())).toEqual({ allowed: true });
+    expect(c.statements).toBe(0);
+  });
+
   test('below 20 a second it is exact: one statement and one token per request, none held', async () => {
     const c = counting(db.current.sql);
     const limiter = new RateLimiter(10, 3);
